@@ -1,0 +1,196 @@
+"""From symbols to sound: render music to a waveform and play it inline.
+
+Three synthesisers, tried in order, so that a notebook always makes a sound:
+
+1. **midirenderer** with the General MIDI soundfont that pretty_midi ships (TimGM6mb.sf2): real instrument
+   samples, installed by pip alone.
+2. **FluidSynth**, when pyfluidsynth and the libfluidsynth library are both installed.
+3. **numpy**: a small additive synthesiser (a few harmonics under an attack-decay envelope) that needs
+   nothing but numpy and always works.
+
+`MUSEGEN_AUDIO` (midirenderer, fluidsynth or numpy) asks for one; `MUSEGEN_SOUNDFONT` names another .sf2
+file. Every rendering says which backend played. Audio is mono at 22.05 kHz, and long pieces are cut (with a
+note) so that notebooks stay small.
+
+Lesson: 00_welcome
+"""
+
+import io
+import os
+import wave
+from collections import namedtuple
+from pathlib import Path
+
+import numpy as np
+import pretty_midi
+
+from .errors import AudioError, MelodyError
+from .midi import as_pretty_midi, midi_to_notes
+from .notation import midi_to_frequency
+
+SAMPLE_RATE = 22050
+MAX_SECONDS = 60.0
+BACKENDS = ("midirenderer", "fluidsynth", "numpy")
+DEFAULT_SOUNDFONT = Path(pretty_midi.__file__).with_name("TimGM6mb.sf2")
+
+Rendering = namedtuple("Rendering", "waveform sample_rate backend message")
+Rendering.__doc__ = "A rendered waveform (float32, mono, -1..1), its sample rate, the backend that made it, and what to tell the listener."
+
+
+def render_audio(music, sample_rate=SAMPLE_RATE, backend=None, soundfont=None, max_seconds=MAX_SECONDS):
+    """Render music to a mono waveform with the first backend that works.
+
+    Lesson: 00_welcome
+
+    Args:
+        music: a PrettyMIDI, a music21 stream, a MIDI path or bytes, or notes (pitch, start, end) in quarters.
+        sample_rate: samples per second of the result.
+        backend: 'midirenderer', 'fluidsynth' or 'numpy' to insist on one (an error if it cannot play);
+            None tries them in order, starting with the one `MUSEGEN_AUDIO` names, if any.
+        soundfont: path of an .sf2 file; None means `MUSEGEN_SOUNDFONT` or pretty_midi's General MIDI font.
+        max_seconds: longer music is cut here (None keeps all of it).
+
+    Returns:
+        Rendering(waveform, sample_rate, backend, message).
+
+    Raises:
+        MelodyError: the music has no notes.
+        AudioError: the backend asked for cannot play, or the soundfont asked for does not exist.
+    """
+    pm = as_pretty_midi(music)
+    if not midi_to_notes(pm):
+        raise MelodyError("There is nothing to play: the music has no notes.")
+    if backend is not None and backend not in BACKENDS:
+        raise AudioError(f"Unknown audio backend {backend!r}; choose one of {', '.join(BACKENDS)}.")
+    if soundfont is not None and not Path(soundfont).is_file():
+        raise AudioError(f"No soundfont at '{soundfont}'. Give the path of an existing .sf2 file, or leave it out.")
+    soundfont = Path(soundfont or os.environ.get("MUSEGEN_SOUNDFONT") or DEFAULT_SOUNDFONT)
+
+    notes = []
+    if backend is not None:
+        candidates = [backend]
+    else:
+        wanted = os.environ.get("MUSEGEN_AUDIO", "").strip().lower()
+        candidates = ([wanted] if wanted in BACKENDS else []) + [b for b in BACKENDS if b != wanted]
+        if wanted and wanted not in BACKENDS:
+            notes.append(f"MUSEGEN_AUDIO={wanted!r} is not a backend ({', '.join(BACKENDS)}); ignored.")
+    for name in candidates:
+        reason = _unavailable(name, soundfont)
+        if reason is None:
+            try:
+                waveform = _RENDERERS[name](pm, sample_rate, soundfont)
+                break
+            except Exception as error:  # a synthesiser library failing must not cost the student the sound
+                reason = f"it failed ({type(error).__name__}: {error})"
+        if backend is not None:
+            raise AudioError(f"The audio backend {name!r} cannot play here: {reason}.")
+        if name != "numpy":
+            notes.append(f"{name} skipped: {reason}.")
+    waveform = np.asarray(waveform, dtype=np.float32)
+    full_seconds = len(waveform) / sample_rate
+    if max_seconds is not None and full_seconds > max_seconds:
+        waveform = waveform[: int(max_seconds * sample_rate)]
+        notes.append(f"Cut to the first {max_seconds:g} s of {full_seconds:.1f} s to keep the notebook small.")
+    described = name if name != "midirenderer" else f"midirenderer and the {soundfont.name} soundfont"
+    message = f"♪ {len(waveform) / sample_rate:.1f} s, played with {described}." + "".join(" " + n for n in notes)
+    return Rendering(waveform, sample_rate, name, message)
+
+
+def play(music, **options):
+    """Render music (see `render_audio`) and return an inline audio player, after saying which backend played.
+
+    Lesson: 00_welcome
+    """
+    from IPython.display import Audio
+
+    rendering = render_audio(music, **options)
+    print(rendering.message)
+    silent = not np.any(rendering.waveform)
+    return Audio(rendering.waveform, rate=rendering.sample_rate, normalize=not silent)
+
+
+def available_backends(soundfont=None):
+    """Return {backend: None if it can play here, else the reason it cannot}.
+
+    Lesson: 00_welcome
+    """
+    soundfont = Path(soundfont or os.environ.get("MUSEGEN_SOUNDFONT") or DEFAULT_SOUNDFONT)
+    return {name: _unavailable(name, soundfont) for name in BACKENDS}
+
+
+def waveform_to_wav(waveform, sample_rate=SAMPLE_RATE):
+    """Return the bytes of a 16-bit mono WAV file holding the waveform (clipped to -1..1)."""
+    pcm = (np.clip(np.asarray(waveform, dtype=np.float32), -1.0, 1.0) * 32767).astype("<i2")
+    buffer = io.BytesIO()
+    with wave.open(buffer, "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(int(sample_rate))
+        out.writeframes(pcm.tobytes())
+    return buffer.getvalue()
+
+
+def _unavailable(name, soundfont):
+    if name == "numpy":
+        return None
+    if not soundfont.is_file():
+        return f"no soundfont at '{soundfont}'"
+    try:
+        if name == "midirenderer":
+            import midirenderer  # noqa: F401
+        else:
+            import fluidsynth  # noqa: F401  (pyfluidsynth; importing it loads libfluidsynth)
+    except (ImportError, OSError) as error:
+        return f"not installed ({error})"
+    return None
+
+
+def _render_midirenderer(pm, sample_rate, soundfont):
+    import midirenderer
+
+    midi_bytes = io.BytesIO()
+    pm.write(midi_bytes)
+    wav_bytes = midirenderer.render_wave_from(soundfont.read_bytes(), midi_bytes.getvalue())
+    with wave.open(io.BytesIO(wav_bytes)) as rendered:
+        rate, channels = rendered.getframerate(), rendered.getnchannels()
+        pcm = np.frombuffer(rendered.readframes(rendered.getnframes()), dtype="<i2")
+    mono = pcm.reshape(-1, channels).mean(axis=1) / 32768.0
+    return _resample(mono, rate, sample_rate)
+
+
+def _render_fluidsynth(pm, sample_rate, soundfont):
+    return pm.fluidsynth(fs=sample_rate, sf2_path=str(soundfont))
+
+
+def _render_numpy(pm, sample_rate, soundfont=None):
+    """Additive synthesis: each note is four harmonics under a 10 ms attack and an exponential decay."""
+    notes = midi_to_notes(pm)
+    end = max(note.end for note in notes) + 0.5
+    out = np.zeros(int(end * sample_rate) + 1, dtype=np.float64)
+    harmonics = np.array([1.0, 0.5, 0.25, 0.125])
+    for note in notes:
+        start = int(note.start * sample_rate)
+        length = max(int((note.end - note.start + 0.1) * sample_rate), 1)  # 0.1 s release past the note's end
+        t = np.arange(length) / sample_rate
+        frequency = midi_to_frequency(note.pitch)
+        partials = np.arange(1, len(harmonics) + 1)[:, None] * frequency
+        tone = (harmonics[:, None] * np.sin(2 * np.pi * partials * t)).sum(axis=0)
+        envelope = np.minimum(t / 0.01, 1.0) * np.exp(-2.5 * t)
+        release = np.clip((note.end - note.start + 0.1 - t) / 0.1, 0.0, 1.0)
+        out[start : start + length] += (note.velocity / 127.0) * tone * envelope * release
+    peak = np.abs(out).max()
+    return out / peak * 0.8 if peak > 0 else out
+
+
+def _resample(signal, rate_in, rate_out):
+    if rate_in == rate_out:
+        return signal
+    from math import gcd
+
+    from scipy.signal import resample_poly
+
+    divisor = gcd(int(rate_in), int(rate_out))
+    return resample_poly(signal, int(rate_out) // divisor, int(rate_in) // divisor)
+
+
+_RENDERERS = {"midirenderer": _render_midirenderer, "fluidsynth": _render_fluidsynth, "numpy": _render_numpy}

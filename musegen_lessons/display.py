@@ -1,0 +1,187 @@
+"""Seeing music: the piano roll (matplotlib), the engraved score (verovio), the waveform and the spectrogram.
+
+Lesson: 01_representation
+"""
+
+import numpy as np
+
+from .encoding import piano_roll_to_notes
+from .midi import as_pretty_midi, midi_to_notes
+from .notation import STEPS_PER_QUARTER, midi_to_name
+
+_SCORE_OPTIONS = {
+    "pageWidth": 2200,
+    "pageHeight": 60000,
+    "adjustPageHeight": True,
+    "scale": 35,
+    "header": "none",
+    "footer": "none",
+    "breaks": "auto",
+}
+
+
+def show_piano_roll(music, ax=None, title=None, steps_per_quarter=STEPS_PER_QUARTER):
+    """Draw a piano roll: time in quarter notes across, pitch up, one bar per note. Returns the Axes.
+
+    Lesson: 01_representation
+
+    Rows of black keys are shaded, as on a piano. Notes are drawn one by one, so a key struck twice shows two
+    bars; a (steps, 88) array has lost that distinction and is drawn as it is, step by step.
+
+    Args:
+        music: a (steps, 88) piano roll array, or anything `midi.as_pretty_midi` accepts (PrettyMIDI, music21
+            stream, MIDI path or bytes, notes in quarter notes).
+    """
+    import matplotlib.pyplot as plt
+
+    if isinstance(music, np.ndarray) and music.ndim == 2:
+        notes = piano_roll_to_notes(music, steps_per_quarter)
+        end = music.shape[0] / steps_per_quarter
+        gap = 0.0
+    else:
+        notes = midi_to_notes(as_pretty_midi(music), unit="quarters")
+        end = max((n[2] for n in notes), default=1.0)
+        gap = 0.04  # a hair between a note and the same key struck again
+    if ax is None:
+        _, ax = plt.subplots(figsize=(10, 3.2), layout="constrained")
+    pitches = [int(n[0]) for n in notes] or [60]
+    low, high = min(pitches) - 2, max(pitches) + 2
+    for pitch in range(low, high + 1):
+        if pitch % 12 in (1, 3, 6, 8, 10):
+            ax.axhspan(pitch - 0.5, pitch + 0.5, color="0.93", zorder=0)
+    for note in notes:
+        ax.broken_barh([(note[1], note[2] - note[1] - gap)], (note[0] - 0.4, 0.8), color="tab:blue", zorder=2)
+    c_keys = [p for p in range(low, high + 1) if p % 12 == 0] or [low]
+    ax.set_yticks(c_keys, [midi_to_name(p) for p in c_keys])
+    ax.set_ylim(low - 0.5, high + 0.5)
+    ax.set_xlim(0, end)
+    ax.set_xlabel("time (quarter notes)")
+    ax.set_ylabel("pitch")
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+class Score:
+    """An engraved score as SVG, shown inline by Jupyter. `.svg` holds the markup, e.g. to save it to a file."""
+
+    def __init__(self, svg):
+        self.svg = svg
+
+    def _repr_svg_(self):
+        return self.svg
+
+    def save(self, path):
+        from pathlib import Path
+
+        Path(path).write_text(self.svg)
+        return Path(path)
+
+
+def render_score(music, title=None):
+    """Engrave music with verovio and return a `Score` that Jupyter shows inline.
+
+    Lesson: 01_representation
+
+    music21 writes MusicXML, and verovio engraves the MusicXML as SVG, all offline.
+
+    Args:
+        music: a music21 stream or object, or anything `midi.as_pretty_midi` accepts (notes in quarter notes
+            are engraved directly; MIDI goes through music21's quantiser).
+    """
+    import verovio
+    from music21.musicxml.m21ToXml import GeneralObjectExporter
+
+    stream = _as_music21(music)
+    if title:
+        from music21 import metadata
+
+        stream.metadata = stream.metadata or metadata.Metadata()
+        stream.metadata.title = title
+    musicxml = GeneralObjectExporter(stream).parse().decode("utf-8")
+    toolkit = verovio.toolkit()
+    toolkit.setOptions(_SCORE_OPTIONS)
+    if not toolkit.loadData(musicxml):
+        raise ValueError("verovio could not read the MusicXML that music21 wrote for this music.")
+    return Score(toolkit.renderToSVG(1))
+
+
+def show_waveform(waveform, sample_rate, ax=None, title=None):
+    """Plot a waveform against time in seconds. Returns the Axes.
+
+    Lesson: 01_representation
+    """
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(10, 2.4), layout="constrained")
+    seconds = np.arange(len(waveform)) / sample_rate
+    ax.plot(seconds, waveform, linewidth=0.3, color="tab:blue")
+    ax.set_xlim(0, seconds[-1] if len(seconds) else 1)
+    ax.set_xlabel("time (s)")
+    ax.set_ylabel("amplitude")
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def show_spectrogram(waveform, sample_rate, ax=None, title=None, max_hz=4000):
+    """Plot a spectrogram (short-time Fourier transform, decibels) of a waveform. Returns the Axes.
+
+    Lesson: 01_representation
+    """
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(10, 3), layout="constrained")
+    ax.specgram(waveform, NFFT=2048, Fs=sample_rate, noverlap=1536, cmap="magma", scale="dB", vmin=-120)
+    ax.set_ylim(0, max_hz)
+    ax.set_xlabel("time (s)")
+    ax.set_ylabel("frequency (Hz)")
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def _as_music21(music):
+    import music21
+
+    if isinstance(music, music21.base.Music21Object):
+        if isinstance(music, music21.stream.Stream):
+            return music
+        stream = music21.stream.Stream()
+        stream.append(music)
+        return stream
+    if _is_note_list(music):
+        return _notes_to_stream(music)
+    from music21.midi.translate import midiStringToStream
+    import io
+
+    data = io.BytesIO()
+    as_pretty_midi(music).write(data)
+    return midiStringToStream(data.getvalue())
+
+
+def _is_note_list(music):
+    try:
+        return all(len(n) >= 3 for n in music) and not isinstance(music, (str, bytes))
+    except TypeError:
+        return False
+
+
+def _notes_to_stream(notes):
+    """A music21 stream of notes timed in quarter notes; notes that start and end together become a chord."""
+    import music21
+
+    groups = {}
+    for note in notes:
+        groups.setdefault((float(note[1]), float(note[2])), []).append(int(note[0]))
+    stream = music21.stream.Stream()
+    for (start, end), pitches in sorted(groups.items()):
+        element = music21.note.Note(pitches[0]) if len(pitches) == 1 else music21.chord.Chord(sorted(pitches))
+        element.quarterLength = end - start
+        stream.insert(start, element)
+    overlapping = any(
+        a.offset + a.quarterLength > b.offset for a, b in zip(stream.notes, list(stream.notes)[1:])
+    )
+    return stream.chordify() if overlapping else stream

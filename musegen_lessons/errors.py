@@ -1,0 +1,40 @@
+"""The errors a student can cause, each with a message that says what was wrong and what to do.
+
+Every error the package raises on purpose derives from `MuseGenError`, so a notebook can catch them all
+with one `except`, and each also derives from the built-in error it refines (a `NotationError` is a
+`ValueError`), so code written against the standard types keeps working.
+
+Lesson: 00_welcome
+"""
+
+
+class MuseGenError(Exception):
+    """Base class of every error this package raises on purpose."""
+
+
+class NotationError(MuseGenError, ValueError):
+    """A pitch name, MIDI number or duration that music notation cannot express."""
+
+
+class MidiReadError(MuseGenError, ValueError):
+    """A MIDI file that is missing, empty, truncated, corrupt, not MIDI at all, or holds no notes."""
+
+
+class MelodyError(MuseGenError, ValueError):
+    """A melody or token sequence that breaks the encoding's rules (no notes, overlaps, HOLD after REST)."""
+
+
+class AudioError(MuseGenError, RuntimeError):
+    """No way to turn the music into sound: a forced backend that is unavailable, or a missing soundfont."""
+
+
+class VersionMismatchError(MuseGenError, RuntimeError):
+    """The notebook was written for a different version of the musegen_lessons package."""
+
+
+class ReleaseError(MuseGenError, RuntimeError):
+    """The student edition cannot be written without losing a student's work, or is out of sync."""
+
+
+class GradeError(MuseGenError, RuntimeError):
+    """A submitted notebook that cannot be graded at all (unreadable, or not one of the course's lessons)."""
