@@ -25,7 +25,7 @@ import numpy as np
 import pretty_midi
 
 from .errors import AudioError, MelodyError
-from .midi import as_pretty_midi, midi_to_notes
+from .midi import DEFAULT_TEMPO_BPM, as_pretty_midi, midi_to_notes
 from .notation import midi_to_frequency
 
 SAMPLE_RATE = 22050
@@ -37,7 +37,9 @@ Rendering = namedtuple("Rendering", "waveform sample_rate backend message")
 Rendering.__doc__ = "A rendered waveform (float32, mono, -1..1), its sample rate, the backend that made it, and what to tell the listener."
 
 
-def render_audio(music, sample_rate=SAMPLE_RATE, backend=None, soundfont=None, max_seconds=MAX_SECONDS):
+def render_audio(
+    music, sample_rate=SAMPLE_RATE, backend=None, soundfont=None, max_seconds=MAX_SECONDS, tempo_bpm=DEFAULT_TEMPO_BPM
+):
     """Render music to a mono waveform with the first backend that works.
 
     Lesson: 00_welcome
@@ -49,6 +51,7 @@ def render_audio(music, sample_rate=SAMPLE_RATE, backend=None, soundfont=None, m
             None tries them in order, starting with the one `MUSEGEN_AUDIO` names, if any.
         soundfont: path of an .sf2 file; None means `MUSEGEN_SOUNDFONT` or pretty_midi's General MIDI font.
         max_seconds: longer music is cut here (None keeps all of it).
+        tempo_bpm: the tempo at which notes timed in quarter notes are played (other music keeps its own).
 
     Returns:
         Rendering(waveform, sample_rate, backend, message).
@@ -57,7 +60,7 @@ def render_audio(music, sample_rate=SAMPLE_RATE, backend=None, soundfont=None, m
         MelodyError: the music has no notes.
         AudioError: the backend asked for cannot play, or the soundfont asked for does not exist.
     """
-    pm = as_pretty_midi(music)
+    pm = as_pretty_midi(music, tempo_bpm=tempo_bpm)
     if not midi_to_notes(pm):
         raise MelodyError("There is nothing to play: the music has no notes.")
     if backend is not None and backend not in BACKENDS:

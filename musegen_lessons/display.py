@@ -169,6 +169,16 @@ def _is_note_list(music):
         return False
 
 
+def _spell(midi):
+    """A music21 Pitch for a MIDI number, with no explicit natural sign (which would be engraved on every note)."""
+    import music21
+
+    pitch = music21.pitch.Pitch(midi=midi)
+    if pitch.accidental is not None and pitch.accidental.name == "natural":
+        pitch.accidental = None
+    return pitch
+
+
 def _notes_to_stream(notes):
     """A music21 stream of notes timed in quarter notes; notes that start and end together become a chord."""
     import music21
@@ -178,10 +188,47 @@ def _notes_to_stream(notes):
         groups.setdefault((float(note[1]), float(note[2])), []).append(int(note[0]))
     stream = music21.stream.Stream()
     for (start, end), pitches in sorted(groups.items()):
-        element = music21.note.Note(pitches[0]) if len(pitches) == 1 else music21.chord.Chord(sorted(pitches))
+        spelled = [_spell(p) for p in sorted(pitches)]
+        element = music21.note.Note(spelled[0]) if len(spelled) == 1 else music21.chord.Chord(spelled)
         element.quarterLength = end - start
         stream.insert(start, element)
     overlapping = any(
         a.offset + a.quarterLength > b.offset for a, b in zip(stream.notes, list(stream.notes)[1:])
     )
     return stream.chordify() if overlapping else stream
+
+
+COURSE_MAP = (
+    ("data", "Bach chorales,\nfolk songs", "00, 01"),
+    ("preprocessing", "clean, transpose,\ntokens, windows", "02"),
+    ("CNN features", "Conv1D over\nneighbouring steps", "03"),
+    ("RNN over time", "LSTM carries\nthe past", "04, 05"),
+    ("generation", "sample the next\ntoken, again", "06, 07"),
+    ("MIDI and audio", "score, piano roll,\nsound", "06"),
+)
+
+
+def show_course_map():
+    """Draw the course as the pipeline it builds, each stage with the lessons that teach it. Returns the Axes.
+
+    Lesson: 00_welcome
+    """
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import FancyBboxPatch
+
+    _, ax = plt.subplots(figsize=(12, 2.6), layout="constrained")
+    width, gap = 1.7, 0.45
+    colours = plt.get_cmap("Blues")(np.linspace(0.25, 0.6, len(COURSE_MAP)))
+    for i, ((stage, what, lessons), colour) in enumerate(zip(COURSE_MAP, colours)):
+        x = i * (width + gap)
+        ax.add_patch(FancyBboxPatch((x, 0), width, 1, boxstyle="round,pad=0.05", facecolor=colour, edgecolor="0.3"))
+        ax.text(x + width / 2, 0.72, stage, ha="center", va="center", fontsize=11, weight="bold")
+        ax.text(x + width / 2, 0.34, what, ha="center", va="center", fontsize=9)
+        ax.text(x + width / 2, -0.25, f"lesson {lessons}", ha="center", va="center", fontsize=9, color="0.35")
+        if i + 1 < len(COURSE_MAP):
+            ax.annotate("", xy=(x + width + gap - 0.05, 0.5), xytext=(x + width + 0.08, 0.5),
+                        arrowprops={"arrowstyle": "->", "lw": 1.5})
+    ax.set_xlim(-0.2, len(COURSE_MAP) * (width + gap) - gap + 0.2)
+    ax.set_ylim(-0.5, 1.2)
+    ax.axis("off")
+    return ax

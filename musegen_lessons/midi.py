@@ -38,29 +38,29 @@ def read_midi(source, require_notes=True):
         MidiReadError: the file is missing, empty, not MIDI, truncated or corrupt, or holds no notes.
     """
     if isinstance(source, (bytes, bytearray, memoryview)):
-        data, where = bytes(source), "these bytes"
+        data, where = bytes(source), "the given MIDI bytes"
     else:
         path = Path(source)
         where = f"'{path}'"
         if not path.is_file():
-            raise MidiReadError(f"No MIDI file at {where}: check the path (the current folder is {Path.cwd()}).")
+            raise MidiReadError(f"Cannot read {where}: there is no such file (the current folder is {Path.cwd()}).")
         data = path.read_bytes()
     if not data:
-        raise MidiReadError(f"{where} is empty (0 bytes): the file was not written completely; write it again.")
+        raise MidiReadError(f"Cannot read {where}: there is no data at all (0 bytes). Was the file written completely?")
     if not data.startswith(b"MThd"):
         raise MidiReadError(
-            f"{where} is not a MIDI file: a MIDI file starts with 'MThd', this one starts with {data[:4]!r}. "
+            f"Cannot read {where}: this is not MIDI (MIDI data starts with 'MThd', this starts with {data[:4]!r}). "
             "Is it MusicXML, audio or text? Convert it with music21 first."
         )
     try:
         pm = pretty_midi.PrettyMIDI(io.BytesIO(data))
     except Exception as error:  # mido and pretty_midi raise many types for broken files; all mean the same
         raise MidiReadError(
-            f"{where} is a damaged MIDI file ({type(error).__name__}: {error}). It may be truncated: "
-            "export or download it again."
+            f"Cannot read {where}: the MIDI data is damaged ({type(error).__name__}{': ' if str(error) else ''}"
+            f"{error}). It may be truncated: export or download it again."
         ) from error
     if require_notes and not any(instrument.notes for instrument in pm.instruments):
-        raise MidiReadError(f"{where} is a valid MIDI file but holds no notes: there is nothing to play or learn.")
+        raise MidiReadError(f"Cannot use {where}: the MIDI data is valid but holds no notes, so there is nothing to play or learn.")
     return pm
 
 

@@ -8,7 +8,7 @@ clears every output, so the two editions can never drift apart: `--check` proves
 Lesson: 00_welcome (how exercises work); maintained by instructors
 """
 
-import json
+import copy
 import re
 from pathlib import Path
 
@@ -52,7 +52,7 @@ def student_source(source, markdown=False, where="a cell"):
 
 def student_notebook(nb, lesson):
     """Return the student edition of a solution notebook (a new notebook; the input is left unchanged)."""
-    student = nbformat.from_dict(json.loads(nbformat.writes(nb)))
+    student = copy.deepcopy(nb)
     for index, cell in enumerate(student.cells):
         where = f"{lesson}, cell {index + 1}"
         if cell.cell_type in ("code", "markdown"):

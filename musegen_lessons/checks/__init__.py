@@ -14,6 +14,7 @@ import pkgutil
 from dataclasses import dataclass
 
 from .. import __version__
+from .environment import check_environment  # noqa: F401  (re-exported for lesson 00)
 
 RESULT_MIME = "application/vnd.musegen.check+json"
 PASSED, FAILED, NOT_ATTEMPTED = "passed", "failed", "not attempted"
@@ -72,7 +73,7 @@ def exercises(lesson_number=None):
 
 
 def check(exercise_id, fn):
-    """Check a student's function for an exercise and report: passed, not attempted yet, or failed (raises).
+    """Check a student's function for an exercise and report it passed or not attempted yet, or raise.
 
     Lesson: 00_welcome
 
@@ -88,12 +89,11 @@ def check(exercise_id, fn):
     except NotImplementedError:
         _report(ex, NOT_ATTEMPTED, f"○ Exercise {ex.id} ({ex.title}) not attempted yet: replace "
                 "`raise NotImplementedError()` in the cell above with your code, run it, then run this cell.")
-        return NOT_ATTEMPTED
+        return
     except CheckFailed as failure:
         _report(ex, FAILED, f"Exercise {ex.id} ({ex.title}) is not right yet. {failure.message}", show=False)
         raise CheckFailed(f"Exercise {ex.id} ({ex.title}) is not right yet. {failure.message}") from None
     _report(ex, PASSED, f"✔ Exercise {ex.id} ({ex.title}) passed: {message}")
-    return PASSED
 
 
 def call(fn, *args, **kwargs):
@@ -156,3 +156,4 @@ def _report(ex, status, message, show=True):
     elif show:
         print(message)
     return json.dumps(result)
+

@@ -1,0 +1,37 @@
+# MuseGen Lessons: `make lab` to learn, `make test` to prove it all works. Both create .venv on first use.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+# Reinstall when the dependencies change; the stamp records the last install.
+STAMP := $(VENV)/.installed
+# JupyterLab refuses to run as root unless told; only add the flag where it is needed (containers, CI).
+ROOT_FLAG := $(shell [ "$$(id -u)" = 0 ] && echo --allow-root)
+NBVAL := --nbval-lax --nbval-cell-timeout=600
+
+.PHONY: lab test test-unit test-notebooks release bench clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+lab: $(STAMP)
+	$(BIN)/jupyter lab notebooks/00_welcome.ipynb --ServerApp.ip=127.0.0.1 $(ROOT_FLAG)
+
+# Everything, as CI runs it: unit tests, then both editions of every lesson in quick mode.
+test: $(STAMP)
+	MUSEGEN_QUICK=1 $(BIN)/python -m pytest tests notebooks solutions $(NBVAL) -p no:cacheprovider
+
+test-unit: $(STAMP)
+	MUSEGEN_QUICK=1 $(BIN)/python -m pytest tests -p no:cacheprovider
+
+test-notebooks: $(STAMP)
+	MUSEGEN_QUICK=1 $(BIN)/python -m pytest notebooks solutions $(NBVAL) -p no:cacheprovider
+
+# Regenerate the student edition from the solution edition (refuses to overwrite a student's work).
+release: $(STAMP)
+	$(BIN)/musegen release
+
+clean:
+	rm -rf $(VENV) notebooks/output solutions/output
