@@ -33,5 +33,9 @@ test-notebooks: $(STAMP)
 release: $(STAMP)
 	$(BIN)/musegen release
 
+# Measure quality and speed; each script prints its table and writes benchmarks/results/*.json.
+bench: $(STAMP)
+	for script in benchmarks/*.py; do $(BIN)/python $$script || exit 1; done
+
 clean:
 	rm -rf $(VENV) notebooks/output solutions/output

@@ -1,0 +1,54 @@
+"""Shared fixtures: the bundled chorale, and small MIDI files written with pretty_midi into tmp_path."""
+
+import matplotlib
+
+matplotlib.use("Agg")  # no window: the tests draw into memory
+
+import pretty_midi  # noqa: E402
+import pytest  # noqa: E402
+
+from musegen_lessons import corpus  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def chorale():
+    """bach/bwv66.6 from music21's bundled corpus (offline). Shared: tests must not change it."""
+    return corpus.load_chorale()
+
+
+@pytest.fixture
+def melody():
+    """A short melody in quarter notes (pitch, start, end), with a gap between the third and fourth notes."""
+    return [(60, 0.0, 1.0), (62, 1.0, 1.5), (64, 1.5, 2.0), (67, 2.5, 4.0)]
+
+
+@pytest.fixture
+def tempo_bpm():
+    """The tempo of the fixture files: one quarter note lasts 0.5 s."""
+    return 120.0
+
+
+@pytest.fixture
+def melody_midi_path(tmp_path, melody, tempo_bpm):
+    """A real MIDI file of `melody` at `tempo_bpm`, velocity 90, written with pretty_midi itself (not the package)."""
+    seconds_per_quarter = 60.0 / tempo_bpm
+    pm = pretty_midi.PrettyMIDI(initial_tempo=tempo_bpm)
+    piano = pretty_midi.Instrument(program=0)
+    for pitch, start, end in melody:
+        piano.notes.append(
+            pretty_midi.Note(velocity=90, pitch=pitch, start=start * seconds_per_quarter, end=end * seconds_per_quarter)
+        )
+    pm.instruments.append(piano)
+    path = tmp_path / "melody.mid"
+    pm.write(str(path))
+    return path
+
+
+@pytest.fixture
+def empty_midi_path(tmp_path, tempo_bpm):
+    """A valid MIDI file with one piano track and no notes in it."""
+    pm = pretty_midi.PrettyMIDI(initial_tempo=tempo_bpm)
+    pm.instruments.append(pretty_midi.Instrument(program=0))
+    path = tmp_path / "empty.mid"
+    pm.write(str(path))
+    return path

@@ -1,0 +1,94 @@
+"""Exercise checks: every reference answer passes, a stub is 'not attempted', a wrong answer says why."""
+
+import json
+
+import pytest
+
+from musegen_lessons import encoding, notation
+from musegen_lessons.checks import RESULT_MIME, CheckFailed, check, check_environment, exercises
+from musegen_lessons.checks import call
+
+# A correct function for every exercise, taken from the package itself: the trusted references.
+REFERENCES = {
+    "00.1": lambda tempo_bpm: 60.0 / tempo_bpm,
+    "01.1": notation.midi_to_frequency,
+    "01.2": notation.name_to_midi,
+    "01.3": encoding.notes_to_tokens,
+    "01.4": lambda tokens: encoding.notes_to_piano_roll(encoding.tokens_to_notes(tokens), steps=len(tokens)),
+}
+
+
+def _stub(*args):
+    raise NotImplementedError()
+
+
+def test_every_exercise_has_a_reference_here():
+    assert sorted(REFERENCES) == [e.id for e in exercises()]
+
+
+@pytest.mark.parametrize("exercise_id", sorted(REFERENCES))
+def test_the_reference_answer_passes(exercise_id, capsys):
+    check(exercise_id, REFERENCES[exercise_id])
+    assert "passed" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("exercise_id", sorted(REFERENCES))
+def test_a_stub_is_not_attempted_and_does_not_raise(exercise_id, capsys):
+    check(exercise_id, _stub)
+    assert "not attempted yet" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("exercise_id", sorted(REFERENCES))
+def test_a_constant_answer_fails_with_a_message(exercise_id):
+    with pytest.raises(CheckFailed, match=f"Exercise {exercise_id}"):
+        check(exercise_id, lambda *args: 0)
+
+
+def test_a_crashing_answer_names_the_input_and_the_error():
+    with pytest.raises(CheckFailed, match=r"my_name_to_midi\('C4'\).*KeyError"):
+        def my_name_to_midi(name):
+            return {}[name]
+
+        check("01.2", my_name_to_midi)
+
+
+def test_off_by_an_octave_is_caught():
+    with pytest.raises(CheckFailed, match="the answer is 60, yours was 48"):
+        check("01.2", lambda name: notation.name_to_midi(name) - 12)
+
+
+def test_a_piano_roll_of_the_wrong_shape_says_the_right_one():
+    with pytest.raises(CheckFailed, match=r"shape \(4, 88\)"):
+        check("01.4", lambda tokens: encoding.notes_to_piano_roll(encoding.tokens_to_notes(tokens)).T)
+
+
+def test_an_unknown_exercise_lists_the_known_ones():
+    with pytest.raises(KeyError, match="01.1"):
+        check("99.9", _stub)
+
+
+def test_call_passes_not_implemented_through():
+    with pytest.raises(NotImplementedError):
+        call(_stub, 1)
+
+
+def test_the_check_result_is_machine_readable_in_a_notebook(tmp_path):
+    """Run a check in a real kernel and read the output the grader reads."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell('from musegen_lessons.checks import check\ncheck("00.1", lambda t: 60 / t)')]
+    NotebookClient(nb, timeout=60, kernel_name="python3").execute()
+    [output] = nb.cells[0].outputs
+    result = output["data"][RESULT_MIME]
+    assert result["exercise"] == "00.1" and result["status"] == "passed"
+    assert "passed" in output["data"]["text/plain"]
+    json.dumps(result)
+
+
+def test_environment_check_finds_the_course_packages(capsys):
+    rows = check_environment()
+    assert all(rows[name][0] for name in ("music21", "pretty_midi", "verovio", "numpy", "tensorflow", "keras"))
+    assert rows["audio: numpy"] == (True, "ready")
+    assert "Sound will be played with" in capsys.readouterr().out
