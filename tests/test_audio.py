@@ -104,7 +104,7 @@ def test_max_seconds_cuts_the_waveform(chorale):
     assert len(rendering.waveform) == 5 * SAMPLE_RATE
 
 
-def test_max_seconds_says_it_cut(chorale, chorale_seconds):
+def test_max_seconds_says_it_cut(chorale):
     rendering = render_audio(chorale, backend="numpy", max_seconds=5)
     assert "Cut to the first 5 s" in rendering.message
     assert "5.0 s, played with numpy" in rendering.message
