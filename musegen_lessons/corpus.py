@@ -32,9 +32,10 @@ def soprano_part(score):
     if not parts:
         raise MelodyError("This score has no parts, so it has no soprano to take the melody from.")
     for part in parts:
-        names = " ".join(filter(None, [part.partName, part.id if isinstance(part.id, str) else None])).lower()
-        if "soprano" in names or names.startswith("s.") or names == "s":
-            return part
+        for name in (part.partName, part.id):
+            name = name.strip().lower() if isinstance(name, str) else ""
+            if "soprano" in name or name in ("s", "s.") or name.startswith("s. "):
+                return part
     return parts[0]
 
 

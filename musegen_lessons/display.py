@@ -134,7 +134,8 @@ def show_spectrogram(waveform, sample_rate, ax=None, title=None, max_hz=4000):
 
     if ax is None:
         _, ax = plt.subplots(figsize=(10, 3), layout="constrained")
-    ax.specgram(waveform, NFFT=2048, Fs=sample_rate, noverlap=1536, cmap="magma", scale="dB", vmin=-120)
+    with np.errstate(divide="ignore"):  # silence is minus infinity decibels, drawn as the floor, not a warning
+        ax.specgram(waveform, NFFT=2048, Fs=sample_rate, noverlap=1536, cmap="magma", scale="dB", vmin=-120)
     ax.set_ylim(0, max_hz)
     ax.set_xlabel("time (s)")
     ax.set_ylabel("frequency (Hz)")

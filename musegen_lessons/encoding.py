@@ -148,13 +148,16 @@ class Vocabulary:
 
     def encode(self, tokens):
         """Return the token numbers as an int32 array."""
-        try:
-            return np.array([self._index[t if t in SPECIAL_TOKENS else int(t)] for t in tokens], dtype=np.int32)
-        except (KeyError, ValueError, TypeError) as error:
-            raise MelodyError(
-                f"Token {error.args[0]!r} is not in this {self!r}: transpose the melody into its range, or build "
-                "the vocabulary from data that includes it."
-            ) from None
+        ids = []
+        for token in tokens:
+            index = self._index.get(token if token in SPECIAL_TOKENS or not _is_pitch(token) else int(token))
+            if index is None:
+                raise MelodyError(
+                    f"Token {token!r} is not in this {self!r}: a token is REST, HOLD or a MIDI pitch number; "
+                    "transpose the melody into the vocabulary's range, or build it from data that includes it."
+                )
+            ids.append(index)
+        return np.array(ids, dtype=np.int32)
 
     def decode(self, ids):
         """Return the tokens for an array of token numbers."""
@@ -168,9 +171,19 @@ class Vocabulary:
 
     @classmethod
     def from_json(cls, text):
-        tokens = json.loads(text)["tokens"]
-        if list(tokens[: len(SPECIAL_TOKENS)]) != list(SPECIAL_TOKENS):
-            raise MelodyError("This JSON is not a saved Vocabulary: it must start with the tokens REST and HOLD.")
+        try:
+            tokens = json.loads(text)["tokens"]
+        except (ValueError, KeyError, TypeError, IndexError):
+            tokens = None
+        if (
+            not isinstance(tokens, list)
+            or tokens[: len(SPECIAL_TOKENS)] != list(SPECIAL_TOKENS)
+            or not all(_is_pitch(t) for t in tokens[len(SPECIAL_TOKENS):])
+        ):
+            raise MelodyError(
+                "This is not a saved Vocabulary: that is JSON with a list 'tokens' of REST, HOLD and then MIDI "
+                "pitch numbers. Save vocabularies with Vocabulary.save."
+            )
         vocabulary = cls(tokens[len(SPECIAL_TOKENS):])
         if vocabulary.tokens != tokens:
             raise MelodyError("This saved Vocabulary is not in sorted order; it was not written by Vocabulary.save.")
