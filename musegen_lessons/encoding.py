@@ -253,16 +253,37 @@ def piano_roll_to_notes(roll, steps_per_quarter=STEPS_PER_QUARTER):
     return sorted(notes, key=lambda n: (n[1], n[0]))
 
 
-def tokens_to_text(tokens, steps_per_line=16):
-    """Return tokens as readable text, one bar of 4/4 (16 steps) a line: pitch names, '-' for HOLD, '.' for REST.
+def transpose_tokens(tokens, semitones):
+    """Move every pitch token by a number of semitones; HOLD and REST stay as they are.
+
+    Lesson: 02_preprocessing
+
+    Example:
+        >>> transpose_tokens([60, 'HOLD', 'REST', 64], 2)
+        [62, 'HOLD', 'REST', 66]
+    """
+    moved = [t if t in SPECIAL_TOKENS else int(t) + int(semitones) for t in tokens]
+    off = [t for t in moved if t not in SPECIAL_TOKENS and not 0 <= t <= 127]
+    if off:
+        raise MelodyError(f"Transposing by {semitones} semitones takes pitch {off[0]} outside MIDI's range 0-127.")
+    return moved
+
+
+def tokens_to_text(tokens, steps_per_line=16, pickup_steps=0):
+    """Return tokens as readable text, one bar a line: pitch names, '-' for HOLD, '.' for REST.
 
     Lesson: 01_representation
+
+    Args:
+        steps_per_line: steps in a bar (16 for 4/4, 12 for 3/4 in 16th notes).
+        pickup_steps: where in its bar the first token falls, so that an upbeat starts part-way along the first
+            line and every later line starts on a downbeat.
 
     Example:
         >>> print(tokens_to_text([60, 'HOLD', 'REST', 62]))
         C4  -   .   D4
     """
-    shown = ["-" if t == HOLD else "." if t == REST else midi_to_name(t) for t in tokens]
+    shown = [""] * pickup_steps + ["-" if t == HOLD else "." if t == REST else midi_to_name(t) for t in tokens]
     lines = [shown[i : i + steps_per_line] for i in range(0, len(shown), steps_per_line)]
     return "\n".join(" ".join(f"{s:<3}" for s in line).rstrip() for line in lines)
 

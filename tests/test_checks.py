@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from musegen_lessons import encoding, notation
+from musegen_lessons import corpus, dataset, encoding, notation
 from musegen_lessons.checks import RESULT_MIME, CheckFailed, check, check_environment, exercises
 from musegen_lessons.checks import call
 
@@ -15,6 +15,10 @@ REFERENCES = {
     "01.2": notation.name_to_midi,
     "01.3": encoding.notes_to_tokens,
     "01.4": lambda tokens: encoding.notes_to_piano_roll(encoding.tokens_to_notes(tokens), steps=len(tokens)),
+    "02.1": corpus.transposition_to_c,
+    "02.2": encoding.transpose_tokens,
+    "02.3": dataset.make_windows,
+    "02.4": dataset.tune_fingerprint,
 }
 
 

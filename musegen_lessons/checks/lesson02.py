@@ -1,0 +1,66 @@
+"""Checks of the exercises in lesson 02_preprocessing.
+
+Lesson: 02_preprocessing
+"""
+
+import numpy as np
+
+from ..corpus import clean_melody, load_chorale, soprano_part, transposition_to_c
+from ..dataset import make_windows, tune_fingerprint
+from ..encoding import Vocabulary, transpose_tokens
+from . import CheckFailed, call, exercise, expect_equal
+
+
+def _real_tokens():
+    """The cleaned soprano of bwv66.6, as the corpus module makes it (in A minor)."""
+    score = load_chorale()
+    piece, _ = clean_melody(soprano_part(score), score.analyze("key"), "bach/bwv66.6", "chorales", "bwv66.6")
+    return piece.tokens
+
+
+@exercise("02.1", "my_transposition_to_c", "semitones to C major or A minor")
+def check_transposition_to_c(fn):
+    for tonic in range(12):
+        for mode in ("major", "minor"):
+            expect_equal(fn, (tonic, mode), transposition_to_c(tonic, mode),
+                         "Move the tonic to C (major) or A (minor), choosing the shift between -6 and +5.")
+    return "F# minor moves up 3 semitones to A minor, and G major up 5 to C major: the shorter way round."
+
+
+@exercise("02.2", "my_transpose_tokens", "transposing tokens")
+def check_transpose_tokens(fn):
+    cases = [([60, "HOLD", "REST", 64], 2), (["REST", 67, "HOLD"], -7), ([72, 71, 69], 0), (_real_tokens(), 3)]
+    for tokens, semitones in cases:
+        expect_equal(fn, (tokens, semitones), transpose_tokens(tokens, semitones),
+                     "Only pitches move; HOLD and REST stay where they are.")
+    return "pitches move, HOLD and REST stay."
+
+
+@exercise("02.3", "my_make_windows", "windows with next-token targets")
+def check_make_windows(fn):
+    tokens = _real_tokens()
+    ids = Vocabulary.from_melodies([tokens]).encode(tokens)
+    for sequence, length in [(np.arange(10), 4), (np.arange(5), 4), (ids, 32), (ids, 64)]:
+        expected = make_windows(sequence, length)
+        got = call(fn, sequence, length)
+        if not (isinstance(got, tuple) and len(got) == 2):
+            raise CheckFailed("Return a pair (inputs, targets) of arrays.")
+        for what, mine, right in zip(("inputs", "targets"), got, expected):
+            mine = np.asarray(mine)
+            if mine.shape != right.shape or not np.array_equal(mine, right):
+                raise CheckFailed(
+                    f"For a sequence of {len(sequence)} ids and windows of {length}, the {what} have shape "
+                    f"{right.shape} (one window per start 0 .. {len(sequence) - length - 1}); yours have shape "
+                    f"{mine.shape}{'' if mine.shape != right.shape else ' but other values'}. Targets are the "
+                    "inputs moved one step on."
+                )
+    return f"{len(make_windows(ids, 64)[0])} windows of 64 steps from one chorale, each target one step ahead."
+
+
+@exercise("02.4", "my_tune_fingerprint", "a tune's fingerprint")
+def check_tune_fingerprint(fn):
+    cases = [[60, "HOLD", 62, "REST", 64], ["REST", 69] + ["HOLD"] * 3 + list(range(60, 75)), _real_tokens()]
+    for tokens in cases:
+        expect_equal(fn, (tokens,), tune_fingerprint(tokens),
+                     "Take the first 10 pitches as a tuple, skipping HOLD and REST (rhythm is ignored).")
+    return "two harmonisations of one tune now share a fingerprint."

@@ -1,0 +1,189 @@
+"""From cleaned melodies to training data: splits by tune, windows with next-token targets, augmentation, tf.data.
+
+Two leaks make a melody model look better than it is. Cutting windows first and splitting them second puts
+overlapping copies of the same music on both sides; and because Bach harmonised many chorale tunes more than
+once, even a split by piece puts the same tune in training and test. So pieces are grouped by tune (a
+fingerprint of their opening pitches, after key normalisation) and each group goes to one split, whole.
+
+Lesson: 02_preprocessing
+"""
+
+import hashlib
+from dataclasses import dataclass
+
+import numpy as np
+
+from .encoding import SPECIAL_TOKENS, Vocabulary, transpose_tokens
+from .errors import MelodyError
+
+SPLITS = ("train", "valid", "test")
+DEFAULT_FRACTIONS = (0.8, 0.1, 0.1)
+FINGERPRINT_PITCHES = 10
+WINDOW_STEPS = 64  # four bars of 4/4 in 16th notes
+
+
+def tune_fingerprint(tokens, pitches=FINGERPRINT_PITCHES):
+    """The first `pitches` pitches of a melody, rhythm ignored: two harmonisations of one tune share it.
+
+    Lesson: 02_preprocessing
+
+    Example:
+        >>> tune_fingerprint([60, 'HOLD', 62, 'REST', 64], pitches=2)
+        (60, 62)
+    """
+    return tuple(int(t) for t in tokens if t not in SPECIAL_TOKENS)[:pitches]
+
+
+def group_by_tune(pieces, pitches=FINGERPRINT_PITCHES):
+    """Group pieces whose melodies open with the same pitches. Returns {fingerprint: [piece index, ...]}.
+
+    Lesson: 02_preprocessing
+    """
+    groups = {}
+    for index, piece in enumerate(pieces):
+        groups.setdefault(tune_fingerprint(_tokens(piece), pitches), []).append(index)
+    return groups
+
+
+def split_by_tune(pieces, fractions=DEFAULT_FRACTIONS, seed=0, pitches=FINGERPRINT_PITCHES):
+    """Split pieces into train, valid and test so that no tune is in two splits. Returns {split: [index, ...]}.
+
+    Lesson: 02_preprocessing
+
+    Tune groups are put in an order fixed by a hash of their fingerprint and the seed (so the split does not
+    depend on the order the pieces were loaded in), then each group goes to the split furthest below its share.
+    """
+    return _split_groups(list(group_by_tune(pieces, pitches).items()), len(pieces), fractions, seed)
+
+
+def split_by_piece(pieces, fractions=DEFAULT_FRACTIONS, seed=0):
+    """The leaky split, for comparison only: each piece on its own, so one tune can land in two splits.
+
+    Lesson: 02_preprocessing
+    """
+    return _split_groups([((index,), [index]) for index in range(len(pieces))], len(pieces), fractions, seed)
+
+
+def make_windows(ids, length=WINDOW_STEPS, stride=1):
+    """Cut one sequence into windows with next-token targets: inputs ids[i:i+L], targets ids[i+1:i+L+1].
+
+    Lesson: 02_preprocessing
+
+    Returns:
+        (inputs, targets), two int32 arrays of shape (windows, length). A sequence shorter than length + 1
+        gives no windows.
+    """
+    ids = np.asarray(ids, dtype=np.int32)
+    count = (len(ids) - length - 1) // stride + 1 if len(ids) > length else 0
+    if count <= 0:
+        return np.zeros((0, length), np.int32), np.zeros((0, length), np.int32)
+    starts = np.arange(count) * stride
+    offsets = np.arange(length)
+    return ids[starts[:, None] + offsets], ids[starts[:, None] + offsets + 1]
+
+
+def augment_by_transposition(melodies, semitones, vocabulary):
+    """Add transposed copies of melodies, keeping only copies whose every pitch is in the vocabulary.
+
+    Lesson: 02_preprocessing
+
+    Args:
+        melodies: token sequences (the training split only: augmenting valid or test would change the task).
+        semitones: the shifts to try, e.g. range(-3, 4); 0 keeps the originals.
+    """
+    low, high = vocabulary.pitches[0], vocabulary.pitches[-1]
+    augmented = []
+    for tokens in melodies:
+        pitches = [t for t in tokens if t not in SPECIAL_TOKENS]
+        for shift in semitones:
+            if low <= min(pitches) + shift and max(pitches) + shift <= high:
+                augmented.append(transpose_tokens(tokens, shift) if shift else list(tokens))
+    return augmented
+
+
+@dataclass
+class MelodyDataset:
+    """Everything a melody model trains on: the vocabulary, the pieces of each split, and their windows.
+
+    Lesson: 02_preprocessing
+    """
+
+    vocabulary: Vocabulary
+    pieces: dict  # split -> list of Piece
+    windows: dict  # split -> (inputs, targets)
+    window_steps: int
+    augment: tuple
+
+    def summary(self):
+        rows = [f"{'split':<6}{'pieces':>8}{'tokens':>10}{'windows':>10}"]
+        for split in SPLITS:
+            tokens = sum(len(p.tokens) for p in self.pieces[split])
+            rows.append(f"{split:<6}{len(self.pieces[split]):>8}{tokens:>10,}{len(self.windows[split][0]):>10,}")
+        return "\n".join(rows)
+
+
+def build_dataset(pieces, window_steps=WINDOW_STEPS, stride=1, augment=(), fractions=DEFAULT_FRACTIONS, seed=0):
+    """Split pieces by tune, build the vocabulary, and cut every split into windows.
+
+    Lesson: 02_preprocessing
+
+    The vocabulary covers every pitch from the lowest to the highest of all pieces, so that a transposed
+    training melody and every held-out melody can be encoded; it says nothing about which notes follow which.
+
+    Args:
+        pieces: `corpus.Piece` objects (or token lists).
+        window_steps: window length in 16th-note steps.
+        stride: steps between the starts of two windows of the training split (valid and test always use a
+            stride of `window_steps // 4`, so their windows overlap less and are scored faster).
+        augment: semitone shifts for the training split only, e.g. range(-3, 4); () for none.
+    """
+    pieces = list(pieces)
+    if not pieces:
+        raise MelodyError("There are no pieces to build a dataset from.")
+    all_pitches = [t for p in pieces for t in _tokens(p) if t not in SPECIAL_TOKENS]
+    vocabulary = Vocabulary(range(min(all_pitches), max(all_pitches) + 1))
+    split = split_by_tune(pieces, fractions, seed)
+    by_split = {name: [pieces[i] for i in split[name]] for name in SPLITS}
+    windows = {}
+    for name in SPLITS:
+        melodies = [_tokens(p) for p in by_split[name]]
+        if name == "train" and augment:
+            melodies = augment_by_transposition(melodies, augment, vocabulary)
+        step = stride if name == "train" else max(window_steps // 4, 1)
+        cut = [make_windows(vocabulary.encode(m), window_steps, step) for m in melodies]
+        windows[name] = (
+            np.concatenate([c[0] for c in cut]) if cut else np.zeros((0, window_steps), np.int32),
+            np.concatenate([c[1] for c in cut]) if cut else np.zeros((0, window_steps), np.int32),
+        )
+    return MelodyDataset(vocabulary, by_split, windows, window_steps, tuple(augment))
+
+
+def make_tf_dataset(inputs, targets, batch_size=64, shuffle=True, seed=0):
+    """A tf.data pipeline over windows: shuffle (training only), batch, and prefetch the next batch.
+
+    Lesson: 02_preprocessing
+    """
+    import tensorflow as tf
+
+    data = tf.data.Dataset.from_tensor_slices((inputs, targets))
+    if shuffle:
+        data = data.shuffle(len(inputs), seed=seed, reshuffle_each_iteration=True)
+    return data.batch(batch_size).prefetch(tf.data.AUTOTUNE)
+
+
+def _tokens(piece):
+    return piece.tokens if hasattr(piece, "tokens") else piece
+
+
+def _split_groups(groups, total, fractions, seed):
+    if len(fractions) != len(SPLITS) or abs(sum(fractions) - 1) > 1e-9:
+        raise ValueError(f"fractions must be three shares of 1 (train, valid, test), not {fractions}")
+
+    def order(item):
+        return hashlib.sha256(f"{seed}:{item[0]}".encode()).hexdigest()
+
+    split = {name: [] for name in SPLITS}
+    for _, members in sorted(groups, key=order):
+        deficit = [fraction * total - len(split[name]) for name, fraction in zip(SPLITS, fractions)]
+        split[SPLITS[int(np.argmax(deficit))]].extend(members)
+    return {name: sorted(indices) for name, indices in split.items()}
