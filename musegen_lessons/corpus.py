@@ -15,7 +15,7 @@ from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from .encoding import notes_to_tokens
+from .encoding import notes_to_tokens, validate_tokens
 from .errors import MelodyError
 from .lesson import is_quick
 
@@ -25,7 +25,7 @@ CACHE_ENV = "MUSEGEN_CACHE"
 CACHE_FORMAT = 2  # bump when what a cached piece holds, or how it is cleaned, changes
 MELODY_RANGE = (48, 88)  # C3 to E6 after transposition: wider than any singer's tune, narrower than noise
 MIN_STEPS = 16  # a melody shorter than one 4/4 bar teaches nothing about melody
-QUICK_LIMITS = {"chorales": 80, "folk": 1}  # quick mode: 80 chorales, one folk-song book (213 children's songs)
+QUICK_LIMITS = {"chorales": 80, "folk": 1}  # quick mode: 80 chorales and the first folk-song book (313 songs)
 
 # Why a piece is left out, in the words the lesson prints.
 OFF_GRID = "rhythm off the 16th-note grid (tuplets)"
@@ -327,9 +327,12 @@ def _read_cache(path, source):
         if data["source"] != source:
             print(f"The corpus cache {path} was made by another version; rebuilding it.")
             return None
-        return MelodyCorpus(
-            data["collection"], [Piece(**p) for p in data["pieces"]], data["dropped"], data["failed"], source
-        )
+        pieces = [Piece(**p) for p in data["pieces"]]
+        for piece in pieces:  # JSON of the right shape can still hold nonsense; it is checked, not trusted
+            if not isinstance(piece.tokens, list):
+                raise TypeError(f"the tokens of {piece.id} are not a list")
+            validate_tokens(piece.tokens)
+        return MelodyCorpus(data["collection"], pieces, data["dropped"], data["failed"], source)
     except (ValueError, KeyError, TypeError) as error:
         print(f"The corpus cache {path} is damaged ({type(error).__name__}); rebuilding it.")
         return None

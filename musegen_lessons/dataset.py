@@ -91,12 +91,12 @@ def augment_by_transposition(melodies, semitones, vocabulary):
         melodies: token sequences (the training split only: augmenting valid or test would change the task).
         semitones: the shifts to try, e.g. range(-3, 4); 0 keeps the originals.
     """
-    low, high = vocabulary.pitches[0], vocabulary.pitches[-1]
+    allowed = set(vocabulary.pitches)
     augmented = []
     for tokens in melodies:
-        pitches = [t for t in tokens if t not in SPECIAL_TOKENS]
+        pitches = {t for t in tokens if t not in SPECIAL_TOKENS}
         for shift in semitones:
-            if low <= min(pitches) + shift and max(pitches) + shift <= high:
+            if all(p + shift in allowed for p in pitches):
                 augmented.append(transpose_tokens(tokens, shift) if shift else list(tokens))
     return augmented
 

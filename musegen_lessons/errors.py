@@ -24,6 +24,10 @@ class MelodyError(MuseGenError, ValueError):
     """A melody or token sequence that breaks the encoding's rules (no notes, overlaps, HOLD after REST)."""
 
 
+class ShapeError(MuseGenError, ValueError):
+    """Arrays whose shapes do not fit an equation (a kernel for 10 channels given an input with 88)."""
+
+
 class AudioError(MuseGenError, RuntimeError):
     """No way to turn the music into sound: a forced backend that is unavailable, or a missing soundfont."""
 

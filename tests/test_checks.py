@@ -4,7 +4,9 @@ import json
 
 import pytest
 
-from musegen_lessons import corpus, dataset, encoding, notation
+import numpy as np
+
+from musegen_lessons import corpus, dataset, encoding, equations, notation
 from musegen_lessons.checks import RESULT_MIME, CheckFailed, check, check_environment, exercises
 from musegen_lessons.checks import call
 
@@ -19,6 +21,14 @@ REFERENCES = {
     "02.2": encoding.transpose_tokens,
     "02.3": dataset.make_windows,
     "02.4": dataset.tune_fingerprint,
+    "03.1": equations.conv1d,
+    "03.2": equations.conv_output_steps,
+    "03.3": equations.max_pool1d,
+    "03.4": equations.receptive_field,
+    "04.1": lambda x_t, h_prev, W_x, W_h, b: np.tanh(x_t @ W_x + h_prev @ W_h + b),
+    "04.2": equations.simple_rnn,
+    "04.3": equations.lstm_step,
+    "04.4": equations.lstm_params,
 }
 
 

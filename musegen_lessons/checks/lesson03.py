@@ -1,0 +1,98 @@
+"""Checks of the exercises in lesson 03_cnn_equation: each answer is compared with Keras itself.
+
+Lesson: 03_cnn_equation
+"""
+
+import numpy as np
+
+from . import CheckFailed, call, exercise, expect_equal
+
+TOLERANCE = 1e-4
+
+
+def keras_layer(layer, x, weights=None):
+    """Run a Keras layer on one unbatched example (steps, channels) and return its output without the batch axis."""
+    x = np.asarray(x, dtype=np.float32)[None]
+    layer.build(x.shape)
+    if weights is not None:
+        layer.set_weights(weights)
+    return np.asarray(layer(x))[0]
+
+
+def real_inputs():
+    """Two real inputs: 48 steps of a chorale's piano roll (48, 88) and of its soprano one-hot (48, vocabulary)."""
+    from ..corpus import load_chorale, melody_notes, soprano_part
+    from ..encoding import Vocabulary, notes_to_piano_roll, notes_to_tokens, one_hot
+    from ..midi import as_pretty_midi, midi_to_notes
+
+    score = load_chorale()
+    roll = notes_to_piano_roll(midi_to_notes(as_pretty_midi(score), unit="quarters"))[:48].astype(np.float32)
+    tokens = notes_to_tokens(melody_notes(soprano_part(score)))
+    vocabulary = Vocabulary.from_melodies([tokens])
+    return {"piano roll": roll, "one-hot tokens": one_hot(vocabulary.encode(tokens[:48]), len(vocabulary))}
+
+
+def compare(what, got, expected):
+    got = np.asarray(got, dtype=np.float64)
+    if got.shape != expected.shape:
+        raise CheckFailed(f"On {what} the output has shape {expected.shape}; yours has shape {got.shape}.")
+    difference = float(np.max(np.abs(got - expected))) if got.size else 0.0
+    if difference > TOLERANCE:
+        where = np.unravel_index(np.argmax(np.abs(got - expected)), got.shape)
+        raise CheckFailed(f"On {what}, at index {tuple(int(i) for i in where)}, Keras gives "
+                          f"{expected[where]:.5f} and yours {got[where]:.5f} (largest difference {difference:.2g}).")
+    return difference
+
+
+@exercise("03.1", "my_conv1d", "a Conv1D forward pass")
+def check_conv1d(fn):
+    import keras
+
+    rng = np.random.default_rng(3)
+    largest = 0.0
+    for what, x in real_inputs().items():
+        for kernel_size, filters in [(3, 4), (1, 2), (5, 3)]:
+            kernel = rng.normal(size=(kernel_size, x.shape[1], filters)).astype(np.float32)
+            bias = rng.normal(size=filters).astype(np.float32)
+            expected = keras_layer(keras.layers.Conv1D(filters, kernel_size), x, [kernel, bias])
+            largest = max(largest, compare(f"{what} with kernel size {kernel_size}", call(fn, x, kernel, bias), expected))
+    return f"equal to keras.layers.Conv1D on a piano roll and on one-hot tokens (largest difference {largest:.1g})."
+
+
+@exercise("03.2", "my_conv_output_steps", "output length of a convolution")
+def check_conv_output_steps(fn):
+    import keras
+
+    for steps, kernel_size, stride, padding in [
+        (80, 3, 1, "valid"), (80, 3, 1, "same"), (80, 3, 1, "causal"), (80, 3, 2, "valid"), (81, 4, 2, "same"),
+        (64, 5, 3, "valid"), (7, 7, 1, "valid"), (100, 2, 4, "same"), (10, 3, 2, "valid"),
+    ]:
+        layer = keras.layers.Conv1D(1, kernel_size, strides=stride, padding=padding)
+        expected = layer.compute_output_shape((None, steps, 1))[1]
+        expect_equal(fn, (steps, kernel_size, stride, padding), expected,
+                     "valid: floor((T - K) / s) + 1; same: ceil(T / s); causal: T (with stride 1).")
+    return "valid shrinks by K - 1, same and causal keep the length, stride divides it."
+
+
+@exercise("03.3", "my_max_pool1d", "max pooling")
+def check_max_pool1d(fn):
+    import keras
+
+    rng = np.random.default_rng(4)
+    cases = list(real_inputs().items()) + [("random values", rng.normal(size=(11, 3)).astype(np.float32))]
+    for what, x in cases:
+        for pool_size in (2, 3):
+            expected = keras_layer(keras.layers.MaxPooling1D(pool_size), x)
+            compare(f"{what} with pool size {pool_size}", call(fn, x, pool_size), expected)
+    return "equal to keras.layers.MaxPooling1D: the time axis shrinks by the pool size."
+
+
+@exercise("03.4", "my_receptive_field", "receptive field of a stack")
+def check_receptive_field(fn):
+    from ..equations import receptive_field
+
+    for kernel_sizes, strides in [([3], [1]), ([3, 3], [1, 1]), ([3, 3, 3], [1, 1, 1]), ([3, 2], [1, 2]),
+                                  ([3, 2, 3], [1, 2, 1]), ([5, 2, 5, 2], [1, 2, 1, 2]), ([1], [1])]:
+        expect_equal(fn, (kernel_sizes, strides), receptive_field(kernel_sizes, strides),
+                     "Each layer adds (k - 1) times the product of the strides of the layers below it.")
+    return "three 3-wide layers see 7 steps; with pooling in between they see much further."
