@@ -1,69 +1,135 @@
 """Statistical baselines: n-gram models of token sequences, the yardstick every neural model must beat.
 
-An n-gram model predicts the next token from the previous n − 1 tokens by counting. This module smooths the
-counts with interpolated Witten–Bell smoothing, which gives every token a share of probability even in
-contexts never seen in training:
+An n-gram model predicts the next token from the previous n − 1 tokens by counting how often each token
+followed them in training. Raw counts give probability 0 to anything unseen, so the counts are *smoothed*.
+Three classic ways, each tuned on the validation split in lesson 05:
 
-    P(w | h) = (c(h, w) + T(h) · P(w | h')) / (c(h) + T(h))
+- **add-k**: P(w | h) = (c(h, w) + k) / (c(h) + k·V), on the full context only;
+- **absolute discounting** (interpolated): P(w | h) = max(c(h, w) − D, 0) / c(h) + D·T(h) / c(h) · P(w | h');
+- **Witten–Bell** (interpolated): P(w | h) = (c(h, w) + T(h) · P(w | h')) / (c(h) + T(h)),
 
-where c(h) counts context h, c(h, w) counts w after h, T(h) is the number of different tokens seen after h,
-and h' is h without its oldest token. The recursion ends in the uniform distribution 1 / V.
+where c(h) counts context h, c(h, w) counts w after h, T(h) is the number of different tokens seen after h, V
+is the vocabulary size and h' is h without its oldest token. The interpolated recursions end in the uniform
+distribution 1 / V, so no token ever has probability 0.
 
 Lesson: 02_preprocessing (a long-context n-gram shows the leaks); 05_keras_model (the baselines)
 """
 
-import math
 from collections import Counter, defaultdict
 
 import numpy as np
 
+SMOOTHINGS = ("witten-bell", "add-k", "absolute")
+
 
 class NGramModel:
-    """An interpolated Witten–Bell n-gram model over token ids 0 .. vocab_size − 1.
+    """An n-gram model over token ids 0 .. vocab_size − 1, with one of three smoothings.
 
-    Lesson: 02_preprocessing
+    Lesson: 02_preprocessing, 05_keras_model
+
+    Args:
+        order: n; order 1 is the unigram (no context), order 5 sees the 4 previous tokens.
+        vocab_size: the number of token ids.
+        smoothing: 'witten-bell' (no parameter), 'add-k' (uses `k`) or 'absolute' (uses `discount`).
     """
 
-    def __init__(self, order, vocab_size):
+    def __init__(self, order, vocab_size, smoothing="witten-bell", k=0.1, discount=0.7):
         if order < 1:
             raise ValueError(f"An n-gram has order 1 or more (order 1 is the unigram), not {order}.")
-        self.order = int(order)
-        self.vocab_size = int(vocab_size)
-        # counts[k][context of length k] -> Counter of the next token
+        if smoothing not in SMOOTHINGS:
+            raise ValueError(f"smoothing must be one of {SMOOTHINGS}, not {smoothing!r}")
+        if smoothing == "add-k" and not k > 0:
+            raise ValueError(f"add-k smoothing needs k > 0, not {k}: with k = 0 unseen tokens get probability 0.")
+        if smoothing == "absolute" and not 0 < discount < 1:
+            raise ValueError(f"absolute discounting needs 0 < discount < 1, not {discount}.")
+        self.order, self.vocab_size, self.smoothing = int(order), int(vocab_size), smoothing
+        self.k, self.discount = float(k), float(discount)
+        # counts[j][context of length j] -> Counter of the next token
         self.counts = [defaultdict(Counter) for _ in range(self.order)]
+        self._vectors = {}
+
+    def __repr__(self):
+        parameter = {"add-k": f", k={self.k:g}", "absolute": f", D={self.discount:g}"}.get(self.smoothing, "")
+        return f"NGramModel(order={self.order}, {self.smoothing}{parameter})"
 
     def fit(self, sequences):
         """Count every n-gram in the sequences (iterables of token ids). Returns self."""
         for sequence in sequences:
             sequence = [int(t) for t in sequence]
             for i, token in enumerate(sequence):
-                for k in range(min(i, self.order - 1) + 1):
-                    self.counts[k][tuple(sequence[i - k : i])][token] += 1
+                for j in range(min(i, self.order - 1) + 1):
+                    self.counts[j][tuple(sequence[i - j : i])][token] += 1
+        self._vectors = {}
         return self
+
+    def distribution(self, history):
+        """The next-token distribution after a history: an array of vocab_size probabilities summing to 1."""
+        history = tuple(int(t) for t in history)[-(self.order - 1) :] if self.order > 1 else ()
+        if self.smoothing == "add-k":
+            counts, total, _ = self._vector(len(history), history)
+            return (counts + self.k) / (total + self.k * self.vocab_size)
+        p = np.full(self.vocab_size, 1.0 / self.vocab_size)
+        for j in range(len(history) + 1):
+            counts, total, types = self._vector(j, history[len(history) - j :])
+            if total == 0:
+                break  # a longer context that contains an unseen one is unseen too
+            if self.smoothing == "witten-bell":
+                p = (counts + types * p) / (total + types)
+            else:
+                p = np.maximum(counts - self.discount, 0) / total + self.discount * types / total * p
+        return p
 
     def probability(self, token, history):
         """P(token | the last order − 1 tokens of history)."""
-        p = 1.0 / self.vocab_size
-        history = tuple(int(t) for t in history)
-        for k in range(min(len(history), self.order - 1) + 1):
-            seen = self.counts[k].get(history[len(history) - k :])
-            if not seen:
-                break  # a longer context containing an unseen one is unseen too
-            total, types = seen.total(), len(seen)
-            p = (seen[int(token)] + types * p) / (total + types)
-        return p
-
-    def distribution(self, history):
-        """The whole next-token distribution after a history: an array of vocab_size probabilities summing to 1."""
-        return np.array([self.probability(token, history) for token in range(self.vocab_size)])
+        return float(self.distribution(history)[int(token)])
 
     def token_log_probs(self, sequence):
         """ln P of every token of a sequence given the tokens before it (the first token has no context)."""
+        return np.log(self.distributions(sequence)[np.arange(len(sequence)), np.asarray(sequence, dtype=int)])
+
+    def distributions(self, sequence):
+        """The predicted distribution before every token of a sequence: shape (len(sequence), vocab_size)."""
         sequence = [int(t) for t in sequence]
-        return np.array([math.log(self.probability(t, sequence[max(0, i - self.order + 1) : i]))
-                         for i, t in enumerate(sequence)])
+        return np.array([self.distribution(sequence[max(0, i - self.order + 1) : i]) for i in range(len(sequence))])
 
     def nll(self, sequences):
         """Mean negative log-likelihood per token, in nats, over held-out sequences."""
         log_probs = np.concatenate([self.token_log_probs(s) for s in sequences])
         return float(-log_probs.mean())
+
+    def _vector(self, j, context):
+        """(counts as a vocab_size array, their total, the number of distinct next tokens) after a context."""
+        key = (j, context)
+        if key not in self._vectors:
+            seen = self.counts[j].get(context) if j < self.order else None
+            counts = np.zeros(self.vocab_size)
+            if seen:
+                counts[list(seen)] = list(seen.values())
+            self._vectors[key] = (counts, counts.sum(), len(seen) if seen else 0)
+        return self._vectors[key]
+
+
+def tune_ngram(order, train, valid, vocab_size, smoothings=None):
+    """Fit an n-gram of one order with every smoothing setting and keep the best on the validation split.
+
+    Lesson: 05_keras_model
+
+    Returns:
+        (best model, {description: validation NLL}) for every setting tried.
+    """
+    settings = smoothings or (
+        [("witten-bell", {})]
+        + [("add-k", {"k": k}) for k in (0.001, 0.01, 0.1, 1.0)]
+        + [("absolute", {"discount": d}) for d in (0.5, 0.7, 0.9)]
+    )
+    train, valid = list(train), list(valid)
+    base = NGramModel(order, vocab_size).fit(train)
+    tried, best, best_nll = {}, None, np.inf
+    for smoothing, parameters in settings:
+        model = NGramModel(order, vocab_size, smoothing, **parameters)
+        model.counts = base.counts  # the counts are the same; only the smoothing differs
+        nll = model.nll(valid)
+        tried[repr(model)] = nll
+        if nll < best_nll:
+            best, best_nll = model, nll
+    return best, tried

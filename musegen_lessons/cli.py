@@ -26,10 +26,29 @@ def main(argv=None):
     grade_parser.add_argument("--timeout", type=float, default=120, metavar="SECONDS", help="limit per cell")
     grade_parser.add_argument("--full", action="store_true", help="run in full mode instead of quick mode")
 
+    train_parser = commands.add_parser("train", help="train the melody model and save it with its metrics")
+    train_parser.add_argument("--corpus", choices=("chorales", "folk"), default="chorales")
+    train_parser.add_argument("--limit", type=int, default=None, metavar="N",
+                              help="only the first N chorales (or folk-song books); default all")
+    train_parser.add_argument("--epochs", type=int, default=14, help="most epochs (early stopping may end sooner)")
+    train_parser.add_argument("--window", type=int, default=64, metavar="STEPS", help="window length in 16th notes")
+    train_parser.add_argument("--stride", type=int, default=4, metavar="STEPS", help="steps between training windows")
+    train_parser.add_argument("--batch-size", type=int, default=64)
+    train_parser.add_argument("--learning-rate", type=float, default=2e-3)
+    train_parser.add_argument("--lstm-units", type=int, default=128)
+    train_parser.add_argument("--lstm-layers", type=int, default=2)
+    train_parser.add_argument("--conv-filters", type=int, default=64)
+    train_parser.add_argument("--augment", type=int, default=0, metavar="SEMITONES",
+                              help="add training copies transposed by up to ± this many semitones (0: none)")
+    train_parser.add_argument("--seed", type=int, default=0)
+    train_parser.add_argument("--out", type=Path, required=True, metavar="DIR", help="folder for the model files")
+
     args = parser.parse_args(argv)
     try:
         if args.command == "release":
             return _release(args)
+        if args.command == "train":
+            return _train(args, argv)
         return _grade(args)
     except MuseGenError as error:
         print(f"musegen {args.command}: {error}", file=sys.stderr)
@@ -69,6 +88,54 @@ def _grade(args):
         args.json.write_text(results_to_json(graded) + "\n")
         print(f"Results written to {args.json}")
     return 2 if unreadable else 0
+
+
+def _train(args, argv):
+    import os
+    import platform
+
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+    from .checks.environment import installed_version
+    from .corpus import load_melodies
+    from .dataset import build_dataset
+    from .models import save_melody_model
+    from .training import evaluate_model, train_melody_model
+
+    for name in ("epochs", "window", "stride", "batch_size", "lstm_units", "lstm_layers", "conv_filters"):
+        if getattr(args, name) < 1:
+            print(f"musegen train: --{name.replace('_', '-')} must be at least 1.", file=sys.stderr)
+            return 2
+    corpus = load_melodies(args.corpus, limit=args.limit, quick=False)
+    print(corpus.report())
+    augment = range(-args.augment, args.augment + 1) if args.augment else ()
+    dataset = build_dataset(corpus.pieces, window_steps=args.window, stride=args.stride, augment=augment, seed=args.seed)
+    print(dataset.summary())
+    model, history, seconds = train_melody_model(
+        dataset, epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.learning_rate, seed=args.seed,
+        lstm_units=args.lstm_units, lstm_layers=args.lstm_layers, conv_filters=args.conv_filters,
+    )
+    metrics = {
+        "command": "musegen " + " ".join(argv if argv is not None else sys.argv[1:]),
+        "corpus": args.corpus,
+        "pieces": {split: len(pieces) for split, pieces in dataset.pieces.items()},
+        "parameters": int(model.count_params()),
+        "epochs_run": len(history["loss"]),
+        "train_seconds": round(seconds, 1),
+        "history": {key: [round(float(v), 4) for v in values] for key, values in history.items()},
+        "valid": evaluate_model(model, dataset.pieces["valid"], dataset.vocabulary),
+        "test": evaluate_model(model, dataset.pieces["test"], dataset.vocabulary),
+        "machine": {"cores": os.cpu_count(), "python": platform.python_version(),
+                    "tensorflow": installed_version("tensorflow"), "keras": installed_version("keras")},
+    }
+    save_melody_model(model, dataset.vocabulary, metrics, args.out)
+    print(f"trained {metrics['epochs_run']} epochs in {seconds:.0f} s; {metrics['parameters']:,} parameters")
+    for split in ("valid", "test"):
+        scores = metrics[split]
+        print(f"{split:<6} NLL {scores['nll']:.4f} nats/token   accuracy {scores['accuracy']:.3f}   "
+              f"onset accuracy {scores['onset_accuracy']:.3f}   ({scores['tokens']:,} tokens)")
+    print(f"saved to {args.out}/")
+    return 0
 
 
 if __name__ == "__main__":

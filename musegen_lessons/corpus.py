@@ -210,7 +210,7 @@ def clean_melody(part, key, piece_id, collection, title):
     return piece, None
 
 
-def load_melodies(collection, limit=None, cache=True, progress=True):
+def load_melodies(collection, limit=None, cache=True, progress=True, quick=None):
     """Load, clean and key-normalise a whole collection; cached after the first time.
 
     Lesson: 02_preprocessing
@@ -218,7 +218,9 @@ def load_melodies(collection, limit=None, cache=True, progress=True):
     Args:
         collection: 'chorales' (Bach, soprano parts) or 'folk' (Essen folk songs, their tunes).
         limit: read only the first `limit` chorales, or folk-song books; None reads all, and in quick mode
-            (MUSEGEN_QUICK=1) None means `QUICK_LIMITS`.
+            None means `QUICK_LIMITS`.
+        quick: True or False to choose; None follows MUSEGEN_QUICK. Lesson 05 measures the pretrained model on
+            the whole corpus's test split even in quick mode, so it passes False.
         cache: read and write the cache (`MUSEGEN_CACHE`, else the user's cache folder).
         progress: show a progress bar while parsing.
 
@@ -227,7 +229,7 @@ def load_melodies(collection, limit=None, cache=True, progress=True):
     """
     if collection not in COLLECTIONS:
         raise ValueError(f"collection must be one of {COLLECTIONS}, not {collection!r}")
-    if limit is None and is_quick():
+    if limit is None and (is_quick() if quick is None else quick):
         limit = QUICK_LIMITS[collection]
     import music21
 

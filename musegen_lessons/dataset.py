@@ -101,16 +101,32 @@ def augment_by_transposition(melodies, semitones, vocabulary):
     return augmented
 
 
+def step_positions(piece):
+    """Where every step of a piece falls in its bar: 0 on the downbeat, up to bar_steps − 1. An int32 array.
+
+    Lesson: 05_keras_model (a model that knows the beat); 02_preprocessing (where it is stored)
+
+    A bare token list is taken to start on a downbeat of 4/4.
+    """
+    tokens = _tokens(piece)
+    bar_steps, pickup = getattr(piece, "bar_steps", 16), getattr(piece, "pickup_steps", 0)
+    return ((np.arange(len(tokens)) + pickup) % bar_steps).astype(np.int32)
+
+
 @dataclass
 class MelodyDataset:
     """Everything a melody model trains on: the vocabulary, the pieces of each split, and their windows.
 
     Lesson: 02_preprocessing
+
+    `windows[split]` is (inputs, targets) and `positions[split]` the position in the bar of every input step,
+    window for window (transposition does not move the beat, so augmented copies share their original's).
     """
 
     vocabulary: Vocabulary
     pieces: dict  # split -> list of Piece
     windows: dict  # split -> (inputs, targets)
+    positions: dict  # split -> positions in the bar, shaped like inputs
     window_steps: int
     augment: tuple
 
@@ -144,31 +160,40 @@ def build_dataset(pieces, window_steps=WINDOW_STEPS, stride=1, augment=(), fract
     vocabulary = Vocabulary(range(min(all_pitches), max(all_pitches) + 1))
     split = split_by_tune(pieces, fractions, seed)
     by_split = {name: [pieces[i] for i in split[name]] for name in SPLITS}
-    windows = {}
+    windows, positions = {}, {}
     for name in SPLITS:
-        melodies = [_tokens(p) for p in by_split[name]]
+        melodies = [(_tokens(p), step_positions(p)) for p in by_split[name]]
         if name == "train" and augment:
-            melodies = augment_by_transposition(melodies, augment, vocabulary)
+            melodies = [(copy, beats) for tokens, beats in melodies
+                        for copy in augment_by_transposition([tokens], augment, vocabulary)]
         step = stride if name == "train" else max(window_steps // 4, 1)
-        cut = [make_windows(vocabulary.encode(m), window_steps, step) for m in melodies]
-        windows[name] = (
-            np.concatenate([c[0] for c in cut]) if cut else np.zeros((0, window_steps), np.int32),
-            np.concatenate([c[1] for c in cut]) if cut else np.zeros((0, window_steps), np.int32),
-        )
-    return MelodyDataset(vocabulary, by_split, windows, window_steps, tuple(augment))
+        cut = [(make_windows(vocabulary.encode(tokens), window_steps, step), make_windows(beats, window_steps, step)[0])
+               for tokens, beats in melodies]
+        empty = np.zeros((0, window_steps), np.int32)
+        windows[name] = (_stack([c[0][0] for c in cut], empty), _stack([c[0][1] for c in cut], empty))
+        positions[name] = _stack([c[1] for c in cut], empty)
+    return MelodyDataset(vocabulary, by_split, windows, positions, window_steps, tuple(augment))
 
 
-def make_tf_dataset(inputs, targets, batch_size=64, shuffle=True, seed=0):
+def make_tf_dataset(inputs, targets, batch_size=64, shuffle=True, seed=0, positions=None):
     """A tf.data pipeline over windows: shuffle (training only), batch, and prefetch the next batch.
 
     Lesson: 02_preprocessing
+
+    With `positions`, each example's features are {"tokens": inputs, "positions": positions}, the two inputs of
+    the lesson 05 model.
     """
     import tensorflow as tf
 
-    data = tf.data.Dataset.from_tensor_slices((inputs, targets))
+    features = inputs if positions is None else {"tokens": inputs, "positions": positions}
+    data = tf.data.Dataset.from_tensor_slices((features, targets))
     if shuffle:
         data = data.shuffle(len(inputs), seed=seed, reshuffle_each_iteration=True)
     return data.batch(batch_size).prefetch(tf.data.AUTOTUNE)
+
+
+def _stack(arrays, empty):
+    return np.concatenate(arrays) if arrays else empty
 
 
 def _tokens(piece):

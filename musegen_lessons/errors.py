@@ -32,6 +32,10 @@ class AudioError(MuseGenError, RuntimeError):
     """No way to turn the music into sound: a forced backend that is unavailable, or a missing soundfont."""
 
 
+class ModelFileError(MuseGenError, OSError):
+    """A saved model that is missing, damaged, or does not match its vocabulary."""
+
+
 class VersionMismatchError(MuseGenError, RuntimeError):
     """The notebook was written for a different version of the musegen_lessons package."""
 

@@ -104,3 +104,46 @@ def test_token_log_probs_give_one_value_per_token(trigram):
 def test_fit_returns_the_model():
     model = NGramModel(2, VOCAB)
     assert model.fit([SCALE]) is model
+
+
+# --- the smoothings that lesson 05 tunes on validation --------------------------------------------------------------
+
+TUNING_TRAIN = [[0, 1, 1, 2, 1, 1, 3, 1], [0, 2, 1, 1, 2, 1, 1, 3]]
+TUNING_VALID = [[0, 1, 1, 2, 1, 3, 1, 1]]
+
+
+@pytest.mark.parametrize("smoothing, parameters", [("add-k", {"k": 0.1}), ("absolute", {"discount": 0.7})])
+@pytest.mark.parametrize("history", [[], [1], [1, 1], [3, 3], [0, 1, 1, 2]])
+def test_every_smoothing_gives_a_distribution_without_zeros(smoothing, parameters, history):
+    from musegen_lessons.baselines import NGramModel
+
+    model = NGramModel(3, 5, smoothing, **parameters).fit(TUNING_TRAIN)
+    distribution = model.distribution(history)
+    assert distribution.sum() == pytest.approx(1.0)
+    assert distribution.min() > 0
+
+
+def test_add_k_on_a_seen_context_is_the_textbook_formula():
+    from musegen_lessons.baselines import NGramModel
+
+    model = NGramModel(2, 5, "add-k", k=0.5).fit([[1, 2, 1, 3, 1, 2]])
+    # after 1: c(1,2) = 2, c(1,3) = 1, c(1) = 3
+    assert model.probability(2, [1]) == pytest.approx((2 + 0.5) / (3 + 0.5 * 5))
+    assert model.probability(4, [1]) == pytest.approx(0.5 / (3 + 0.5 * 5))
+
+
+@pytest.mark.parametrize("arguments", [{"smoothing": "add-k", "k": 0}, {"smoothing": "absolute", "discount": 1.0},
+                                       {"smoothing": "kneser-ney"}])
+def test_impossible_smoothing_settings_are_refused(arguments):
+    from musegen_lessons.baselines import NGramModel
+
+    with pytest.raises(ValueError):
+        NGramModel(2, 5, **arguments)
+
+
+def test_tuning_keeps_the_setting_with_the_lowest_validation_nll():
+    from musegen_lessons.baselines import tune_ngram
+
+    best, tried = tune_ngram(3, TUNING_TRAIN, TUNING_VALID, 5)
+    assert repr(best) in tried and tried[repr(best)] == min(tried.values())
+    assert best.nll(TUNING_VALID) == pytest.approx(min(tried.values()))

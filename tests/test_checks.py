@@ -1,14 +1,13 @@
 """Exercise checks: every reference answer passes, a stub is 'not attempted', a wrong answer says why."""
 
 import json
-
-import pytest
+from collections import Counter
 
 import numpy as np
+import pytest
 
-from musegen_lessons import corpus, dataset, encoding, equations, notation
-from musegen_lessons.checks import RESULT_MIME, CheckFailed, check, check_environment, exercises
-from musegen_lessons.checks import call
+from musegen_lessons import corpus, dataset, encoding, equations, notation, training
+from musegen_lessons.checks import RESULT_MIME, CheckFailed, call, check, check_environment, exercises
 
 # A correct function for every exercise, taken from the package itself: the trusted references.
 REFERENCES = {
@@ -29,7 +28,23 @@ REFERENCES = {
     "04.2": equations.simple_rnn,
     "04.3": equations.lstm_step,
     "04.4": equations.lstm_params,
+    "05.1": lambda sequences: dict(Counter(pair for s in sequences for pair in zip(s[:-1], s[1:]))),
+    "05.2": lambda p, targets: float(-np.mean(np.log(p[np.arange(len(targets)), targets]))),
+    "05.3": lambda vocab_size: _specified_model(vocab_size),
+    "05.4": lambda p, targets: training.next_token_scores(np.log(p), targets)["onset_accuracy"],
 }
+
+
+def _specified_model(vocab_size):
+    import keras
+
+    return keras.Sequential([
+        keras.Input((None,), dtype="int32"),
+        keras.layers.Embedding(vocab_size, 16),
+        keras.layers.Conv1D(32, 3, padding="causal", activation="relu"),
+        keras.layers.LSTM(64, return_sequences=True),
+        keras.layers.Dense(vocab_size, activation="softmax"),
+    ])
 
 
 def _stub(*args):

@@ -33,7 +33,7 @@ def check_environment():
         "mode": (True, "quick" if is_quick() else "full"),
     }
     for name in COURSE_PACKAGES:
-        version = _installed_version(name)
+        version = installed_version(name)
         rows[name] = (version is not None, version or "MISSING: run `make lab` (or pip install -e .) again")
     backends = available_backends()
     for backend, reason in backends.items():
@@ -47,7 +47,8 @@ def check_environment():
     return rows
 
 
-def _installed_version(name):
+def installed_version(name):
+    """The installed version of a distribution, or None. Lesson: 00_welcome"""
     # tensorflow-cpu installs the same `tensorflow` package under another distribution name.
     for distribution in (name, f"{name}-cpu") if name == "tensorflow" else (name,):
         try:

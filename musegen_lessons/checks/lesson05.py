@@ -1,0 +1,109 @@
+"""Checks of the exercises in lesson 05_keras_model.
+
+Lesson: 05_keras_model
+"""
+
+from collections import Counter
+
+import numpy as np
+
+from . import CheckFailed, call, exercise, expect_equal
+
+
+def _chorale_ids():
+    from ..corpus import load_chorale, melody_notes, soprano_part
+    from ..encoding import Vocabulary, notes_to_tokens
+
+    tokens = notes_to_tokens(melody_notes(soprano_part(load_chorale())))
+    return Vocabulary.from_melodies([tokens]).encode(tokens)
+
+
+def _probabilities(rng, steps, size):
+    logits = rng.normal(size=(steps, size)) * 2
+    return (np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)).astype(np.float32)
+
+
+@exercise("05.1", "my_count_bigrams", "counting bigrams")
+def check_count_bigrams(fn):
+    ids = _chorale_ids().tolist()
+    cases = [[[1, 2, 1, 2]], [[0], [3, 3, 3]], [ids, ids[:20]]]
+    for sequences in cases:
+        expected = Counter((a, b) for s in sequences for a, b in zip(s, s[1:]))
+        got = call(fn, sequences)
+        if not hasattr(got, "items"):
+            raise CheckFailed(f"Return a dict {{(a, b): count}}, not {type(got).__name__}.")
+        if dict(got) != dict(expected):
+            wrong = next(iter(set(expected.items()) ^ set(dict(got).items())), None)
+            raise CheckFailed(f"For {len(sequences)} sequence(s) the counts differ, e.g. at {wrong}. Count each "
+                              "neighbouring pair inside a sequence, never across two sequences.")
+    return f"a chorale soprano of {len(ids)} tokens holds {len(Counter(zip(ids, ids[1:])))} different bigrams."
+
+
+@exercise("05.2", "my_cross_entropy", "cross-entropy by hand")
+def check_cross_entropy(fn):
+    import keras
+
+    rng = np.random.default_rng(8)
+    loss = keras.losses.SparseCategoricalCrossentropy()
+    for steps, size in [(5, 3), (144, 35), (1, 2)]:
+        probabilities = _probabilities(rng, steps, size)
+        targets = rng.integers(0, size, steps)
+        expected = float(loss(targets, probabilities))
+        got = call(fn, probabilities, targets)
+        if not np.isscalar(got) and np.ndim(got) != 0:
+            raise CheckFailed("Return one number: the mean over all steps.")
+        if abs(float(got) - expected) > 1e-4:
+            raise CheckFailed(f"For {steps} steps over {size} tokens Keras's loss is {expected:.5f}, yours "
+                              f"{float(got):.5f}. Average -ln p[target] over the steps.")
+    return "equal to keras.losses.SparseCategoricalCrossentropy."
+
+
+@exercise("05.3", "my_build_model", "a model to a specification")
+def check_build_model(fn):
+    import keras
+
+    from ..equations import conv1d_params, dense_params, embedding_params, lstm_params
+
+    vocab_size = 35
+    model = call(fn, vocab_size)
+    if not isinstance(model, keras.Model):
+        raise CheckFailed(f"Return a keras.Model, not {type(model).__name__}.")
+    kinds = [type(layer).__name__ for layer in model.layers if type(layer).__name__ != "InputLayer"]
+    wanted = ["Embedding", "Conv1D", "LSTM", "Dense"]
+    if kinds != wanted:
+        raise CheckFailed(f"The layers should be {', '.join(wanted)} in that order; yours are {', '.join(kinds)}.")
+    ids = np.random.default_rng(9).integers(0, vocab_size, (2, 20)).astype("int32")
+    out = np.asarray(model(ids))
+    if out.shape != (2, 20, vocab_size):
+        raise CheckFailed(f"For input of shape (2, 20) the output must be (2, 20, {vocab_size}), one distribution per "
+                          f"step; yours is {out.shape}. Use causal padding and return_sequences=True.")
+    if not np.allclose(out.sum(axis=-1), 1, atol=1e-4):
+        raise CheckFailed("Each step's output must be probabilities summing to 1: end with a softmax.")
+    changed = ids.copy()
+    changed[:, 10] = (changed[:, 10] + 1) % vocab_size
+    leak = float(np.abs(np.asarray(model(changed)) - out)[:, :10].max())
+    if leak > 1e-6:
+        raise CheckFailed(f"Changing the input at step 10 changed the outputs before step 10 (by {leak:.2g}): the "
+                          "model sees the future. Use padding='causal' in the Conv1D.")
+    expected = (embedding_params(vocab_size, 16) + conv1d_params(3, 16, 32) + lstm_params(32, 64)
+                + dense_params(64, vocab_size))
+    expect_equal(lambda m: m.count_params(), (model,), expected,
+                 "Embedding(vocab, 16), Conv1D(32, 3), LSTM(64), Dense(vocab): check the sizes.")
+    return f"{expected:,} parameters, one distribution per step, and no step sees its future."
+
+
+@exercise("05.4", "my_onset_accuracy", "accuracy on note onsets")
+def check_onset_accuracy(fn):
+    from ..training import next_token_scores
+
+    rng = np.random.default_rng(10)
+    ids = _chorale_ids()
+    for targets in [ids[1:], np.array([0, 1, 2, 5, 1, 7]), rng.integers(0, 12, 50)]:
+        probabilities = _probabilities(rng, len(targets), int(targets.max()) + 3)
+        probabilities[np.arange(len(targets))[::3], targets[::3]] += 5  # right on every third step
+        probabilities /= probabilities.sum(axis=1, keepdims=True)
+        expected = next_token_scores(np.log(probabilities), targets)["onset_accuracy"]
+        expect_equal(fn, (probabilities, targets), float(expected),
+                     "Count only the steps whose target is a pitch (id 2 or more): of those, the share where the "
+                     "most probable token is the target.")
+    return "HOLD and REST are left out, so a model cannot score by always saying HOLD."

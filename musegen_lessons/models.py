@@ -1,0 +1,103 @@
+"""The melody model: token and beat embeddings, a causal convolution, LSTMs, and a softmax at every step.
+
+It is the seed's CNN + RNN idea with its faults fixed (lesson 03, section 7): tokens enter as learned vectors
+rather than magnitudes, the convolution is causal so no step sees its future, nothing pools along time, and a
+second input says where each step falls in the bar, so the model knows when a note is likely to end.
+
+Lesson: 05_keras_model
+"""
+
+import json
+import os
+from pathlib import Path
+
+from .encoding import Vocabulary
+from .errors import ModelFileError
+
+MAX_BAR_STEPS = 48  # positions in the bar 0 .. 47: enough for 3/2 in 16th notes
+MODEL_FILE, VOCABULARY_FILE, METRICS_FILE = "melody.keras", "vocabulary.json", "metrics.json"
+PRETRAINED = Path(__file__).resolve().parents[1] / "data" / "models" / "melody"
+
+
+def build_melody_model(
+    vocab_size,
+    embedding_dim=32,
+    position_dim=8,
+    conv_filters=64,
+    kernel_size=3,
+    lstm_units=128,
+    lstm_layers=2,
+    dropout=0.2,
+):
+    """Build the lesson 05 model: tokens and positions in, a next-token distribution at every step out.
+
+    Lesson: 05_keras_model
+
+    Inputs: "tokens" (batch, steps) token ids and "positions" (batch, steps) steps into the bar. Output:
+    (batch, steps, vocab_size) probabilities; output step t is the distribution of the token at step t + 1.
+    """
+    import keras
+
+    tokens = keras.Input((None,), dtype="int32", name="tokens")
+    positions = keras.Input((None,), dtype="int32", name="positions")
+    x = keras.layers.Concatenate(name="token_and_beat")([
+        keras.layers.Embedding(vocab_size, embedding_dim, name="token_embedding")(tokens),
+        keras.layers.Embedding(MAX_BAR_STEPS, position_dim, name="beat_embedding")(positions),
+    ])
+    x = keras.layers.Conv1D(conv_filters, kernel_size, padding="causal", activation="relu", name="causal_conv")(x)
+    for layer in range(lstm_layers):
+        x = keras.layers.LSTM(lstm_units, return_sequences=True, name=f"lstm_{layer + 1}")(x)
+        x = keras.layers.Dropout(dropout, name=f"dropout_{layer + 1}")(x)
+    probabilities = keras.layers.Dense(vocab_size, activation="softmax", name="next_token")(x)
+    return keras.Model({"tokens": tokens, "positions": positions}, probabilities, name="melody_model")
+
+
+def save_melody_model(model, vocabulary, metrics, directory):
+    """Write the model (.keras), its vocabulary (JSON) and its metrics (JSON) into a folder; return the folder.
+
+    Lesson: 05_keras_model
+    """
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    model.save(directory / MODEL_FILE)
+    vocabulary.save(directory / VOCABULARY_FILE)
+    (directory / METRICS_FILE).write_text(json.dumps(metrics, indent=1) + "\n")
+    return directory
+
+
+def load_melody_model(directory=PRETRAINED):
+    """Load a saved melody model with Keras's safe mode; return (model, vocabulary, metrics).
+
+    Lesson: 05_keras_model
+
+    Raises:
+        ModelFileError: the folder, the model file or its vocabulary is missing or damaged.
+    """
+    directory = Path(directory)
+    path = directory / MODEL_FILE
+    if not path.is_file():
+        raise ModelFileError(
+            f"No model at '{path}'. Train one with `musegen train --out {directory}`, or use the pretrained model "
+            f"in '{PRETRAINED}'."
+        )
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    import keras
+
+    try:
+        model = keras.saving.load_model(path, safe_mode=True)
+    except Exception as error:  # a damaged zip, a truncated file or a foreign format all end here
+        raise ModelFileError(
+            f"'{path}' is not a readable Keras model ({type(error).__name__}: {error}). It may be damaged or "
+            "incomplete: train it again with `musegen train`."
+        ) from error
+    try:
+        vocabulary = Vocabulary.load(directory / VOCABULARY_FILE)
+        metrics = json.loads((directory / METRICS_FILE).read_text()) if (directory / METRICS_FILE).is_file() else {}
+    except (OSError, ValueError) as error:
+        raise ModelFileError(f"The vocabulary or metrics beside '{path}' cannot be read: {error}") from error
+    if model.output_shape[-1] != len(vocabulary):
+        raise ModelFileError(
+            f"The model in '{directory}' predicts {model.output_shape[-1]} tokens but its vocabulary has "
+            f"{len(vocabulary)}: the two files do not belong together."
+        )
+    return model, vocabulary, metrics

@@ -1,0 +1,144 @@
+"""Training and measuring melody models: fit with tf.data and early stopping, score on held-out pieces.
+
+Every model, neural or n-gram, is scored the same way: over whole held-out pieces, each token predicted from
+all the tokens before it in its piece (the first token of a piece, which has no past, is not scored). Three
+numbers: the mean negative log-likelihood per token in nats (lower is better), the next-token accuracy, and the
+accuracy on note onsets, the steps whose true token is a pitch, since HOLD alone is about three tokens in four.
+
+Lesson: 05_keras_model
+"""
+
+import os
+import time
+
+import numpy as np
+
+from .baselines import NGramModel, tune_ngram
+from .dataset import make_tf_dataset, step_positions
+from .encoding import SPECIAL_TOKENS
+
+FIRST_PITCH_ID = len(SPECIAL_TOKENS)  # ids below this are REST and HOLD
+
+
+def next_token_scores(log_probs, targets):
+    """Score predictions: {'nll', 'accuracy', 'onset_accuracy', 'tokens'} from (steps, V) log-probabilities.
+
+    Lesson: 05_keras_model
+
+    nll = −mean ln p(target); accuracy = share of steps whose most probable token is the target;
+    onset_accuracy = the same, counted only where the target is a pitch.
+    """
+    log_probs, targets = np.asarray(log_probs), np.asarray(targets)
+    chosen = log_probs[np.arange(len(targets)), targets]
+    predicted = log_probs.argmax(axis=1)
+    onsets = targets >= FIRST_PITCH_ID
+    return {
+        "nll": float(-chosen.mean()),
+        "accuracy": float((predicted == targets).mean()),
+        "onset_accuracy": float((predicted[onsets] == targets[onsets]).mean()) if onsets.any() else float("nan"),
+        "tokens": int(len(targets)),
+    }
+
+
+def evaluate_model(model, pieces, vocabulary):
+    """Score a melody model on whole pieces (the first token of each is not scored). See `next_token_scores`.
+
+    Lesson: 05_keras_model
+    """
+    pieces = list(pieces)
+    ids = [vocabulary.encode(piece.tokens) for piece in pieces]
+    # One padded batch instead of a call per piece: the model is causal, so padding after a piece's end cannot
+    # change its outputs, and the padded steps are cut away before scoring.
+    steps = max(len(i) for i in ids) - 1
+    tokens, positions = np.zeros((len(pieces), steps), np.int32), np.zeros((len(pieces), steps), np.int32)
+    for row, (piece, piece_ids) in enumerate(zip(pieces, ids)):
+        tokens[row, : len(piece_ids) - 1] = piece_ids[:-1]
+        positions[row, : len(piece_ids) - 1] = step_positions(piece)[:-1]
+    probabilities = np.asarray(model({"tokens": tokens, "positions": positions}, training=False))
+    log_probs = [np.log(np.maximum(probabilities[row, : len(i) - 1], 1e-12)) for row, i in enumerate(ids)]
+    return next_token_scores(np.concatenate(log_probs), np.concatenate([i[1:] for i in ids]))
+
+
+def evaluate_ngram(ngram, pieces, vocabulary):
+    """Score an n-gram model on whole pieces, exactly as `evaluate_model` scores a network.
+
+    Lesson: 05_keras_model
+    """
+    log_probs, targets = [], []
+    for piece in pieces:
+        ids = vocabulary.encode(piece.tokens)
+        log_probs.append(np.log(ngram.distributions(ids)[1:]))
+        targets.append(ids[1:])
+    return next_token_scores(np.concatenate(log_probs), np.concatenate(targets))
+
+
+def run_baselines(dataset, orders=(1, 2, 3, 4, 5), long_orders=(6, 8, 12, 16)):
+    """Fit and tune the n-gram baselines on a dataset's splits; return one row per model for the results table.
+
+    Lesson: 05_keras_model
+
+    Orders 1 to 5 each get the smoothing (add-k, absolute discounting or Witten–Bell) that does best on the
+    validation split; the long-context model is Witten–Bell with the order from `long_orders` that does best there.
+    """
+    vocabulary, size = dataset.vocabulary, len(dataset.vocabulary)
+    encoded = {split: [vocabulary.encode(p.tokens) for p in pieces] for split, pieces in dataset.pieces.items()}
+    rows = []
+    for order in orders:
+        model, _ = tune_ngram(order, encoded["train"], encoded["valid"], size)
+        rows.append(_baseline_row(f"{order}-gram", model, dataset, vocabulary))
+    candidates = [NGramModel(order, size).fit(encoded["train"]) for order in long_orders]
+    best = min(candidates, key=lambda m: m.nll(encoded["valid"]))
+    rows.append(_baseline_row(f"long-context {best.order}-gram", best, dataset, vocabulary))
+    return rows
+
+
+def train_melody_model(
+    dataset, epochs=14, batch_size=64, learning_rate=2e-3, patience=3, checkpoint=None, verbose=2, seed=0,
+    **architecture,
+):
+    """Train the lesson 05 model on a dataset's windows, with early stopping on the validation loss.
+
+    Lesson: 05_keras_model
+
+    Args:
+        dataset: a `dataset.MelodyDataset`.
+        epochs: the most passes over the training windows; training stops earlier when the validation loss has
+            not improved for `patience` epochs, and the best weights are kept.
+        checkpoint: a .keras path where the best model so far is saved after every epoch, or None.
+        architecture: passed to `models.build_melody_model` (lstm_units, conv_filters, ...).
+
+    Returns:
+        (model, history as {metric: [value per epoch]}, training seconds).
+    """
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    import keras
+
+    from .models import build_melody_model
+
+    keras.utils.set_random_seed(seed)
+    model = build_melody_model(len(dataset.vocabulary), **architecture)
+    model.compile(
+        optimizer=keras.optimizers.Adam(learning_rate),
+        loss=keras.losses.SparseCategoricalCrossentropy(),
+        metrics=[keras.metrics.SparseCategoricalAccuracy(name="accuracy")],
+    )
+    train = make_tf_dataset(*dataset.windows["train"], batch_size, True, seed, positions=dataset.positions["train"])
+    valid = make_tf_dataset(*dataset.windows["valid"], 256, False, positions=dataset.positions["valid"])
+    callbacks = [keras.callbacks.EarlyStopping(patience=patience, restore_best_weights=True)]
+    if checkpoint is not None:
+        callbacks.append(keras.callbacks.ModelCheckpoint(str(checkpoint), save_best_only=True))
+    started = time.perf_counter()
+    # shuffle=False: the tf.data pipeline already shuffles the training windows
+    history = model.fit(train, validation_data=valid, epochs=epochs, callbacks=callbacks, verbose=verbose, shuffle=False)
+    return model, history.history, time.perf_counter() - started
+
+
+def _baseline_row(name, model, dataset, vocabulary):
+    return {"model": name, "smoothing": repr(model), "parameters": _ngram_size(model),
+            "valid": evaluate_ngram(model, dataset.pieces["valid"], vocabulary),
+            "test": evaluate_ngram(model, dataset.pieces["test"], vocabulary)}
+
+
+def _ngram_size(model):
+    """The number of stored counts: the n-gram's equivalent of a parameter count."""
+    return int(sum(len(counter) for table in model.counts for counter in table.values()))

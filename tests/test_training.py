@@ -1,0 +1,95 @@
+"""Scoring and training melody models, and the `musegen train` command, on a few real chorales."""
+
+import json
+import math
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+from musegen_lessons.baselines import NGramModel  # noqa: E402
+from musegen_lessons.cli import main  # noqa: E402
+from musegen_lessons.corpus import load_melodies  # noqa: E402
+from musegen_lessons.dataset import build_dataset  # noqa: E402
+from musegen_lessons.models import load_melody_model  # noqa: E402
+from musegen_lessons.training import (  # noqa: E402
+    evaluate_model, evaluate_ngram, next_token_scores, run_baselines, train_melody_model,
+)
+
+TINY = {"lstm_units": 8, "lstm_layers": 1, "conv_filters": 8, "embedding_dim": 8, "position_dim": 4}
+
+
+@pytest.fixture(scope="module")
+def small_dataset(tmp_path_factory):
+    os.environ["MUSEGEN_CACHE"] = str(tmp_path_factory.mktemp("cache"))
+    try:
+        pieces = load_melodies("chorales", limit=24, quick=False, progress=False).pieces
+    finally:
+        del os.environ["MUSEGEN_CACHE"]
+    return build_dataset(pieces, window_steps=32, stride=16)
+
+
+def test_scores_of_hand_made_predictions():
+    # three steps over REST, HOLD, C4: right on HOLD, right on the onset, wrong on the last onset
+    probabilities = np.array([[0.1, 0.8, 0.1], [0.1, 0.2, 0.7], [0.5, 0.4, 0.1]])
+    scores = next_token_scores(np.log(probabilities), np.array([1, 2, 2]))
+    assert scores["nll"] == pytest.approx(-(math.log(0.8) + math.log(0.7) + math.log(0.1)) / 3)
+    assert scores["accuracy"] == pytest.approx(2 / 3)
+    assert scores["onset_accuracy"] == pytest.approx(1 / 2)
+    assert scores["tokens"] == 3
+
+
+def test_onset_accuracy_is_undefined_without_onsets():
+    scores = next_token_scores(np.log(np.full((2, 3), 1 / 3)), np.array([1, 1]))
+    assert math.isnan(scores["onset_accuracy"])
+
+
+def test_ngram_evaluation_skips_the_first_token_of_each_piece(small_dataset):
+    vocabulary = small_dataset.vocabulary
+    train = [vocabulary.encode(p.tokens) for p in small_dataset.pieces["train"]]
+    ngram = NGramModel(3, len(vocabulary)).fit(train)
+    test = small_dataset.pieces["test"]
+    scores = evaluate_ngram(ngram, test, vocabulary)
+    expected = np.concatenate([ngram.token_log_probs(vocabulary.encode(p.tokens))[1:] for p in test])
+    assert scores["nll"] == pytest.approx(-expected.mean())
+    assert scores["tokens"] == sum(len(p.tokens) - 1 for p in test)
+
+
+def test_baselines_cover_orders_1_to_5_and_a_long_context(small_dataset):
+    rows = run_baselines(small_dataset, long_orders=(6, 8))
+    assert [r["model"] for r in rows][:5] == ["1-gram", "2-gram", "3-gram", "4-gram", "5-gram"]
+    assert rows[-1]["model"] in ("long-context 6-gram", "long-context 8-gram")
+    assert all(0 < r["test"]["nll"] < math.log(len(small_dataset.vocabulary)) + 1 for r in rows)
+
+
+def test_training_improves_on_the_untrained_model_and_checkpoints(small_dataset, tmp_path):
+    checkpoint = tmp_path / "best.keras"
+    model, history, seconds = train_melody_model(small_dataset, epochs=2, checkpoint=checkpoint, verbose=0, **TINY)
+    assert set(history) >= {"loss", "val_loss", "accuracy", "val_accuracy"} and len(history["loss"]) == 2
+    assert history["loss"][-1] < history["loss"][0]
+    assert checkpoint.is_file() and seconds > 0
+    scores = evaluate_model(model, small_dataset.pieces["valid"], small_dataset.vocabulary)
+    assert scores["nll"] < math.log(len(small_dataset.vocabulary))  # better than guessing uniformly
+
+
+def test_musegen_train_writes_model_vocabulary_and_metrics(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("MUSEGEN_CACHE", str(tmp_path / "cache"))
+    out = tmp_path / "model"
+    arguments = ["train", "--limit", "12", "--epochs", "1", "--lstm-units", "8", "--conv-filters", "8",
+                 "--window", "32", "--stride", "16", "--out", str(out)]
+    assert main(arguments) == 0
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["command"] == "musegen " + " ".join(arguments)
+    assert metrics["epochs_run"] == 1 and metrics["test"]["tokens"] > 0
+    model, vocabulary, _ = load_melody_model(out)
+    assert model.output_shape[-1] == len(vocabulary)
+    assert "test " in capsys.readouterr().out
+
+
+def test_musegen_train_refuses_zero_epochs_and_writes_nothing(tmp_path, capsys):
+    assert main(["train", "--epochs", "0", "--out", str(tmp_path / "model")]) == 2
+    assert "--epochs must be at least 1" in capsys.readouterr().err
+    assert not (tmp_path / "model").exists()
