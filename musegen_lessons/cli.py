@@ -43,12 +43,27 @@ def main(argv=None):
     train_parser.add_argument("--seed", type=int, default=0)
     train_parser.add_argument("--out", type=Path, required=True, metavar="DIR", help="folder for the model files")
 
+    compose_parser = commands.add_parser("compose", help="write a new melody as .mid, .wav and .svg")
+    compose_parser.add_argument("--out", type=Path, required=True, metavar="DIR", help="folder for the files")
+    compose_parser.add_argument("--seed-notes", default="C4 D4 E4", metavar="NOTES",
+                                help="the opening, e.g. 'C4 D4 E4:2' (name[:quarters]; r for a rest)")
+    compose_parser.add_argument("--temperature", type=float, default=0.9)
+    compose_parser.add_argument("--top-k", type=int, default=None)
+    compose_parser.add_argument("--top-p", type=float, default=None)
+    compose_parser.add_argument("--length", type=int, default=128, metavar="STEPS", help="new 16th-note steps")
+    compose_parser.add_argument("--key", default="C major", help="e.g. 'D major', 'F# minor'")
+    compose_parser.add_argument("--tempo", type=float, default=100, metavar="BPM")
+    compose_parser.add_argument("--seed", type=int, default=0, help="random seed: the same seed, the same melody")
+    compose_parser.add_argument("--model", type=Path, default=None, metavar="DIR", help="default: the pretrained model")
+
     args = parser.parse_args(argv)
     try:
         if args.command == "release":
             return _release(args)
         if args.command == "train":
             return _train(args, argv)
+        if args.command == "compose":
+            return _compose(args)
         return _grade(args)
     except MuseGenError as error:
         print(f"musegen {args.command}: {error}", file=sys.stderr)
@@ -135,6 +150,41 @@ def _train(args, argv):
         print(f"{split:<6} NLL {scores['nll']:.4f} nats/token   accuracy {scores['accuracy']:.3f}   "
               f"onset accuracy {scores['onset_accuracy']:.3f}   ({scores['tokens']:,} tokens)")
     print(f"saved to {args.out}/")
+    return 0
+
+
+def _compose(args):
+    import shutil
+    import tempfile
+
+    from .errors import MelodyError
+    from .generate import compose_melody
+
+    problems = []
+    if args.length < 1:
+        problems.append("--length must be at least 1 step")
+    if not args.temperature > 0:
+        problems.append("--temperature must be above 0 (use a small value such as 0.1 for nearly greedy)")
+    if args.top_k is not None and args.top_k < 1:
+        problems.append("--top-k must be at least 1")
+    if args.top_p is not None and not 0 < args.top_p <= 1:
+        problems.append("--top-p must lie in (0, 1]")
+    if not args.tempo > 0:
+        problems.append("--tempo must be above 0 bpm")
+    if problems:
+        raise MelodyError("; ".join(problems) + ".")
+    with tempfile.TemporaryDirectory(prefix="musegen-compose-") as scratch:
+        # everything is written to a scratch folder first, so a failure leaves nothing half-written in --out
+        written = compose_melody(
+            Path(scratch), seed_notes=args.seed_notes, length=args.length, temperature=args.temperature,
+            top_k=args.top_k, top_p=args.top_p, key=args.key, tempo_bpm=args.tempo, seed=args.seed,
+            model_dir=args.model,
+        )
+        args.out.mkdir(parents=True, exist_ok=True)
+        for path in written:
+            shutil.move(str(path), args.out / path.name)
+    for path in written:
+        print(args.out / path.name)
     return 0
 
 

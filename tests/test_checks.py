@@ -6,7 +6,7 @@ from collections import Counter
 import numpy as np
 import pytest
 
-from musegen_lessons import corpus, dataset, encoding, equations, notation, training
+from musegen_lessons import corpus, dataset, encoding, equations, midi, notation, training
 from musegen_lessons.checks import RESULT_MIME, CheckFailed, call, check, check_environment, exercises
 
 # A correct function for every exercise, taken from the package itself: the trusted references.
@@ -32,7 +32,17 @@ REFERENCES = {
     "05.2": lambda p, targets: float(-np.mean(np.log(p[np.arange(len(targets)), targets]))),
     "05.3": lambda vocab_size: _specified_model(vocab_size),
     "05.4": lambda p, targets: training.next_token_scores(np.log(p), targets)["onset_accuracy"],
+    "06.1": lambda p, temperature: (lambda q: q / q.sum())(np.asarray(p, float) ** (1 / temperature)),
+    "06.2": lambda p, k: _top_k(np.asarray(p, float), k),
+    "06.3": lambda tokens, tempo_bpm: midi.notes_to_midi(encoding.tokens_to_notes(tokens), tempo_bpm=tempo_bpm),
 }
+
+
+def _top_k(p, k):
+    kept = np.zeros_like(p)
+    keep = np.argsort(-p, kind="stable")[:k]
+    kept[keep] = p[keep]
+    return kept / kept.sum()
 
 
 def _specified_model(vocab_size):

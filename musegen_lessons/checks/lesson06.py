@@ -1,0 +1,69 @@
+"""Checks of the exercises in lesson 06_generation.
+
+Lesson: 06_generation
+"""
+
+import numpy as np
+
+from . import CheckFailed, call, exercise
+
+
+def _distributions():
+    rng = np.random.default_rng(11)
+    logits = rng.normal(size=(5, 35)) * 2
+    p = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+    p[2, :30] = 0.0  # a distribution with zeros in it
+    p[2] /= p[2].sum()
+    return list(p) + [np.array([0.5, 0.3, 0.2]), np.array([0.25, 0.25, 0.25, 0.25])]
+
+
+def _compare(what, got, expected):
+    got = np.asarray(got, dtype=np.float64)
+    if got.shape != expected.shape or not np.allclose(got, expected, atol=1e-6):
+        raise CheckFailed(f"{what}: expected {np.round(expected[:6], 4).tolist()}..., "
+                          f"got {np.round(got.ravel()[:6], 4).tolist()}...")
+
+
+@exercise("06.1", "my_apply_temperature", "temperature")
+def check_apply_temperature(fn):
+    for p in _distributions():
+        for temperature in (0.5, 1.0, 2.0):
+            with np.errstate(divide="ignore"):
+                expected = np.where(p > 0, p ** (1 / temperature), 0.0)
+            expected = expected / expected.sum()
+            _compare(f"With temperature {temperature}", call(fn, p.copy(), temperature), expected)
+    return "below 1 the likely tokens grow likelier; above 1 the distribution flattens."
+
+
+@exercise("06.2", "my_top_k", "top-k filtering")
+def check_top_k(fn):
+    for p in _distributions():
+        for k in (1, 2, 3, 10):
+            keep = np.argsort(-p, kind="stable")[:k]
+            expected = np.zeros_like(p)
+            expected[keep] = p[keep]
+            expected /= expected.sum()
+            _compare(f"With k = {k} on {len(p)} tokens", call(fn, p.copy(), k), expected)
+    return "only the k most probable tokens can be chosen, in their old proportions."
+
+
+@exercise("06.3", "my_tokens_to_midi", "tokens to MIDI at a tempo")
+def check_tokens_to_midi(fn):
+    import pretty_midi
+
+    from ..encoding import tokens_to_notes
+
+    cases = [([60, "HOLD", "HOLD", "HOLD", 62, "HOLD"], 60), (["REST", 67, "HOLD", 65, "REST", "REST", 64], 120),
+             ([72] + ["HOLD"] * 15 + [71, "HOLD"], 90)]
+    for tokens, tempo_bpm in cases:
+        pm = call(fn, tokens, tempo_bpm)
+        if not isinstance(pm, pretty_midi.PrettyMIDI):
+            raise CheckFailed(f"Return a pretty_midi.PrettyMIDI, not {type(pm).__name__}.")
+        in_time_order = lambda notes: sorted(notes, key=lambda n: (n[1], n[0]))  # noqa: E731
+        got = in_time_order((n.pitch, round(n.start, 6), round(n.end, 6)) for i in pm.instruments for n in i.notes)
+        seconds = 60.0 / tempo_bpm
+        expected = in_time_order((p, round(s * seconds, 6), round(e * seconds, 6)) for p, s, e in tokens_to_notes(tokens))
+        if got != expected:
+            raise CheckFailed(f"For {tokens} at {tempo_bpm} bpm the notes (pitch, start s, end s) are {expected}; "
+                              f"yours are {got}. A 16th note lasts 60 / tempo / 4 seconds.")
+    return "a 16th note lasts 15 / tempo seconds."

@@ -1,0 +1,206 @@
+"""Generation: sampling, valid melodies, the three step generators agreeing, reproducibility, and `musegen compose`."""
+
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+
+import io  # noqa: E402
+import wave  # noqa: E402
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+from musegen_lessons.cli import main  # noqa: E402
+from musegen_lessons.corpus import load_melodies  # noqa: E402
+from musegen_lessons.dataset import build_dataset, step_positions  # noqa: E402
+from musegen_lessons.encoding import HOLD, REST, validate_tokens  # noqa: E402
+from musegen_lessons.errors import MelodyError, NotationError  # noqa: E402
+from musegen_lessons.generate import (  # noqa: E402
+    KerasStepGenerator, NumpyStepGenerator, WindowedGenerator, generate, key_names, melody_to_midi, parse_melody,
+    sample_next, transpose_to_key,
+)
+from musegen_lessons.midi import read_midi  # noqa: E402
+from musegen_lessons.models import load_melody_model  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def pretrained():
+    model, vocabulary, _ = load_melody_model()
+    return model, vocabulary
+
+
+@pytest.fixture(scope="module")
+def held_out_piece():
+    return build_dataset(load_melodies("chorales", quick=False, progress=False).pieces).pieces["test"][0]
+
+
+# --- sampling ---------------------------------------------------------------------------------------------------
+
+
+def test_greedy_takes_the_most_probable_token():
+    assert sample_next(np.array([0.1, 0.2, 0.6, 0.1]), np.random.default_rng(0), temperature=0, previous=2) == 2
+
+
+def test_sampling_follows_the_distribution():
+    rng = np.random.default_rng(0)
+    draws = [sample_next(np.array([0.0, 0.25, 0.75]), rng, previous=2) for _ in range(4000)]
+    assert np.mean(np.array(draws) == 2) == pytest.approx(0.75, abs=0.03)
+    assert 0 not in draws
+
+
+def test_low_temperature_concentrates_and_high_temperature_spreads():
+    p = np.array([0.0, 0.1, 0.6, 0.3])
+    for temperature, low, high in [(0.3, 0.85, 1.0), (3.0, 0.3, 0.55)]:
+        rng = np.random.default_rng(1)
+        share = np.mean([sample_next(p, rng, temperature=temperature, previous=2) == 2 for _ in range(3000)])
+        assert low <= share <= high
+
+
+def test_top_k_never_samples_outside_the_k_best():
+    rng = np.random.default_rng(2)
+    p = np.array([0.05, 0.1, 0.4, 0.3, 0.15])
+    assert {sample_next(p, rng, temperature=2.0, top_k=2, previous=2) for _ in range(500)} == {2, 3}
+
+
+def test_nucleus_keeps_the_fewest_tokens_reaching_p():
+    rng = np.random.default_rng(3)
+    p = np.array([0.05, 0.1, 0.5, 0.3, 0.05])
+    assert {sample_next(p, rng, top_p=0.75, previous=2) for _ in range(500)} == {2, 3}
+
+
+@pytest.mark.parametrize("previous", [None, 0])
+def test_hold_is_never_sampled_at_the_start_or_after_a_rest(previous):
+    rng = np.random.default_rng(4)
+    only_hold = np.array([0.0, 1.0, 0.0])
+    assert all(sample_next(only_hold, rng, previous=previous) != 1 for _ in range(200))
+
+
+@pytest.mark.parametrize("broken", [np.full(4, np.nan), np.zeros(4), np.array([-1.0, np.inf, -np.inf, 0.0])])
+def test_a_broken_distribution_still_gives_a_valid_token(broken):
+    token = sample_next(broken, np.random.default_rng(5), previous=0)
+    assert 0 <= token < 4 and token != 1
+
+
+def test_a_negative_temperature_is_refused():
+    with pytest.raises(ValueError, match="temperature"):
+        sample_next(np.array([0.5, 0.5]), np.random.default_rng(0), temperature=-1)
+
+
+# --- the three generators ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("generator_class", [NumpyStepGenerator, KerasStepGenerator, WindowedGenerator])
+def test_stepwise_generation_equals_the_windowed_model(pretrained, held_out_piece, generator_class):
+    model, vocabulary = pretrained
+    ids = vocabulary.encode(held_out_piece.tokens[:64])
+    positions = step_positions(held_out_piece)[:64]
+    reference = np.asarray(model({"tokens": ids[None], "positions": positions[None]}))[0]
+    generator = generator_class(model)
+    steps = 64 if generator_class is not WindowedGenerator else 12  # the naive loop is slow; 12 steps prove it
+    stepwise = np.array([generator.step(int(t), int(p)) for t, p in zip(ids[:steps], positions[:steps])])
+    assert np.abs(stepwise - reference[:steps]).max() <= 1e-5
+
+
+def test_generated_melodies_are_valid_and_extend_the_seed(pretrained, held_out_piece):
+    model, vocabulary = pretrained
+    seed = held_out_piece.tokens[:16]
+    melody = generate(NumpyStepGenerator(model), vocabulary, seed, 200, temperature=1.5, seed=9)
+    assert melody[:16] == seed and len(melody) == 216
+    validate_tokens(melody)
+
+
+def test_the_same_seed_gives_identical_midi_bytes(pretrained):
+    model, vocabulary = pretrained
+    files = []
+    for _ in range(2):
+        tokens = generate(NumpyStepGenerator(model), vocabulary, parse_melody("C4 D4 E4"), 96, seed=7)
+        data = io.BytesIO()
+        melody_to_midi(tokens, tempo_bpm=90, key="G major").write(data)
+        files.append(data.getvalue())
+    assert files[0] == files[1]
+    other = generate(NumpyStepGenerator(model), vocabulary, parse_melody("C4 D4 E4"), 96, seed=8)
+    assert other != tokens
+
+
+@pytest.mark.parametrize("length", [0, -3])
+def test_a_length_below_one_is_refused(pretrained, length):
+    model, vocabulary = pretrained
+    with pytest.raises(MelodyError, match="length"):
+        generate(NumpyStepGenerator(model), vocabulary, [60], length)
+
+
+def test_a_seed_pitch_the_model_never_saw_is_refused(pretrained):
+    model, vocabulary = pretrained
+    with pytest.raises(MelodyError, match="not in this Vocabulary"):
+        generate(NumpyStepGenerator(model), vocabulary, parse_melody("C1"), 8)
+
+
+def test_an_empty_seed_is_refused(pretrained):
+    model, vocabulary = pretrained
+    with pytest.raises(MelodyError, match="empty"):
+        generate(NumpyStepGenerator(model), vocabulary, [], 8)
+
+
+# --- typed melodies and post-processing -------------------------------------------------------------------------
+
+
+def test_typed_notes_become_tokens():
+    assert parse_melody("C4 D4:0.5 r:0.25 E4:2") == [60, HOLD, HOLD, HOLD, 62, HOLD, REST, 64] + [HOLD] * 7
+
+
+@pytest.mark.parametrize("text, error", [("H4", NotationError), ("C4:x", NotationError), ("C4:0", NotationError),
+                                         ("C4:0.3", NotationError), ("r r", MelodyError), ("", MelodyError)])
+def test_bad_typed_notes_are_refused(text, error):
+    with pytest.raises(error):
+        parse_melody(text)
+
+
+@pytest.mark.parametrize("key, first", [("C major", 60), ("D major", 62), ("A minor", 60), ("E minor", 55),
+                                        ("F# minor", 57), ("Bb major", 58), ("G major", 55)])
+def test_transposition_to_a_key_moves_the_shorter_way(key, first):
+    assert transpose_to_key([60, HOLD, REST], key) == [first, HOLD, REST]
+
+
+def test_an_unknown_key_is_refused():
+    with pytest.raises(NotationError, match="Unknown key"):
+        transpose_to_key([60], "H major")
+
+
+def test_every_offered_key_is_accepted():
+    assert len(key_names()) == 34 and all(transpose_to_key([60], key) for key in key_names())
+
+
+def test_the_tempo_sets_the_length_in_seconds():
+    pm = melody_to_midi([60] + [HOLD] * 15, tempo_bpm=120)
+    assert pm.instruments[0].notes[0].end == pytest.approx(2.0)
+
+
+# --- musegen compose --------------------------------------------------------------------------------------------
+
+
+def test_compose_writes_midi_wav_and_svg(tmp_path, capsys):
+    out = tmp_path / "tunes"
+    assert main(["compose", "--out", str(out), "--seed-notes", "E4 D4 C4", "--length", "64", "--key", "D major",
+                 "--tempo", "90", "--seed", "1"]) == 0
+    assert sorted(p.name for p in out.iterdir()) == ["melody.mid", "melody.svg", "melody.wav"]
+    assert read_midi(out / "melody.mid").get_end_time() > 2
+    with wave.open(str(out / "melody.wav")) as audio:
+        assert audio.getnframes() > 0
+    assert "<svg" in (out / "melody.svg").read_text()
+    assert str(out / "melody.mid") in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("arguments, message", [
+    (["--seed-notes", "H9"], "not a pitch name"),
+    (["--length", "0"], "--length must be at least 1"),
+    (["--temperature", "0"], "--temperature must be above 0"),
+    (["--temperature", "-1"], "--temperature must be above 0"),
+    (["--key", "X major"], "Unknown key"),
+    (["--model", "/nonexistent/model"], "No model at"),
+])
+def test_compose_refuses_bad_arguments_and_writes_nothing(tmp_path, capsys, arguments, message):
+    out = tmp_path / "tunes"
+    assert main(["compose", "--out", str(out)] + arguments) == 2
+    assert message in capsys.readouterr().err
+    assert not out.exists()
