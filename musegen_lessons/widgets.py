@@ -58,13 +58,21 @@ def composer(model=None, vocabulary=None):
             show_piano_roll(notes, title=f"{values['key']}, temperature {values['temperature']}, seed {values['seed']}")
             plt.show()
             display(play(pm))
-            midi = io.BytesIO()
-            pm.write(midi)
-            encoded = base64.b64encode(midi.getvalue()).decode()
-            display(HTML(f'<a download="melody.mid" href="data:audio/midi;base64,{encoded}">⬇ download melody.mid</a>'))
+            display(HTML(midi_download_link(pm)))
 
     button.on_click(on_generate)
     return w.VBox([w.HBox([controls["seed_notes"], controls["key"]]),
                    w.HBox([controls["tempo"], controls["length"]]),
                    w.HBox([controls["temperature"], controls["top_k"]]),
                    w.HBox([controls["seed"], button]), output])
+
+
+def midi_download_link(pm, filename="melody.mid"):
+    """An HTML link that downloads a PrettyMIDI as a .mid file, with the file inside it (no server needed).
+
+    Lesson: 06_generation
+    """
+    midi = io.BytesIO()
+    pm.write(midi)
+    encoded = base64.b64encode(midi.getvalue()).decode()
+    return f'<a download="{filename}" href="data:audio/midi;base64,{encoded}">⬇ download {filename}</a>'

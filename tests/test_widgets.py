@@ -1,0 +1,62 @@
+"""The composer panel of lesson 06: its controls, and what pressing Generate produces."""
+
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import ipywidgets as widgets  # noqa: E402
+import matplotlib  # noqa: E402
+import pytest  # noqa: E402
+
+from musegen_lessons.models import load_melody_model  # noqa: E402
+from musegen_lessons.widgets import composer  # noqa: E402
+
+matplotlib.use("Agg")
+
+
+@pytest.fixture(scope="module")
+def panel():
+    model, vocabulary, _ = load_melody_model()
+    return composer(model, vocabulary)
+
+
+def _all(widget):
+    yield widget
+    for child in getattr(widget, "children", ()):
+        yield from _all(child)
+
+
+def test_the_panel_offers_every_control(panel):
+    descriptions = {w.description for w in _all(panel) if hasattr(w, "description")}
+    assert {"seed melody", "key", "tempo (bpm)", "length (16ths)", "temperature", "top-k (0: off)", "random seed",
+            "Generate"} <= descriptions
+
+
+def test_generate_plays_the_melody_and_offers_the_midi(panel, capsys):
+    button = next(w for w in _all(panel) if isinstance(w, widgets.Button))
+    button.click()
+    shown = capsys.readouterr().out
+    assert "Score object" in shown and "played with" in shown and "Audio object" in shown and "HTML object" in shown
+
+
+def test_the_download_link_carries_the_midi_file():
+    import base64
+    import re
+
+    from musegen_lessons.generate import melody_to_midi
+    from musegen_lessons.midi import read_midi
+    from musegen_lessons.widgets import midi_download_link
+
+    link = midi_download_link(melody_to_midi([60, "HOLD", 62, "HOLD"], tempo_bpm=100))
+    data = base64.b64decode(re.search(r"base64,([A-Za-z0-9+/=]+)", link).group(1))
+    assert 'download="melody.mid"' in link
+    assert [n.pitch for n in read_midi(data).instruments[0].notes] == [60, 62]
+
+
+def test_a_bad_seed_melody_is_reported_in_the_panel(panel, capsys):
+    seed = next(w for w in _all(panel) if getattr(w, "description", "") == "seed melody")
+    button = next(w for w in _all(panel) if isinstance(w, widgets.Button))
+    seed.value = "C4 Q9"
+    button.click()
+    assert "Cannot compose" in capsys.readouterr().out
+    seed.value = "E4 D4 C4"
