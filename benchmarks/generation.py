@@ -14,8 +14,9 @@ import platform
 import time
 from pathlib import Path
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+from musegen_lessons.lesson import quiet_tensorflow  # noqa: E402
+
+quiet_tensorflow()
 
 from musegen_lessons.corpus import load_melodies  # noqa: E402
 from musegen_lessons.dataset import build_dataset  # noqa: E402

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from .errors import MuseGenError
+from .lesson import quiet_tensorflow
 
 
 def main(argv=None):
@@ -57,6 +58,7 @@ def main(argv=None):
     compose_parser.add_argument("--model", type=Path, default=None, metavar="DIR", help="default: the pretrained model")
 
     args = parser.parse_args(argv)
+    quiet_tensorflow()
     try:
         if args.command == "release":
             return _release(args)
@@ -109,8 +111,6 @@ def _train(args, argv):
     import os
     import platform
 
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
     from .checks.environment import installed_version
     from .corpus import load_melodies
     from .dataset import build_dataset

@@ -11,7 +11,6 @@ Lesson: 01_representation (one chorale); 02_preprocessing (the whole corpus)
 import json
 import os
 import time
-from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 

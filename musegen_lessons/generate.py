@@ -14,13 +14,13 @@ numpy by `sample_next`, which also keeps the melody valid: never a HOLD at the s
 Lesson: 06_generation
 """
 
-import os
 
 import numpy as np
 
 from . import equations
 from .encoding import HOLD, REST, tokens_to_notes, validate_tokens
 from .errors import MelodyError, NotationError
+from .lesson import quiet_tensorflow
 from .notation import name_to_midi, quarters_to_steps
 
 KEYS = {  # key name -> (tonic pitch class, mode); the melody model writes in C major or A minor
@@ -145,7 +145,7 @@ class KerasStepGenerator:
     """
 
     def __init__(self, model):
-        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+        quiet_tensorflow()
         import tensorflow as tf
 
         self._tf = tf

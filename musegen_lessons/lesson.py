@@ -39,8 +39,7 @@ def start_lesson(lesson, written_for, seed=DEFAULT_SEED):
     Raises:
         VersionMismatchError: the installed package is another major.minor version than the notebook's.
     """
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # hide TensorFlow's INFO and WARNING start-up lines
-    os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")  # exact, repeatable CPU maths, and no notice about it
+    quiet_tensorflow()
     if _major_minor(written_for) != _major_minor(__version__):
         raise VersionMismatchError(
             f"This notebook was written for musegen_lessons {written_for}, but {__version__} is installed. "
@@ -50,6 +49,15 @@ def start_lesson(lesson, written_for, seed=DEFAULT_SEED):
     seed_everything(seed)
     mode = "quick mode (MUSEGEN_QUICK=1: small data, few epochs)" if is_quick() else "full mode"
     print(f"MuseGen Lessons {__version__} · lesson {lesson} · {mode} · seed {seed}")
+
+
+def quiet_tensorflow():
+    """Set TensorFlow's start-up options; they only count if set before TensorFlow is first imported.
+
+    Lesson: 00_welcome
+    """
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # hide TensorFlow's INFO and WARNING start-up lines
+    os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")  # exact, repeatable CPU maths, and no notice about it
 
 
 def seed_everything(seed=DEFAULT_SEED):

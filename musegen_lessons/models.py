@@ -8,11 +8,11 @@ Lesson: 05_keras_model
 """
 
 import json
-import os
 from pathlib import Path
 
 from .encoding import Vocabulary
 from .errors import ModelFileError
+from .lesson import quiet_tensorflow
 
 MAX_BAR_STEPS = 48  # positions in the bar 0 .. 47: enough for 3/2 in 16th notes
 MODEL_FILE, VOCABULARY_FILE, METRICS_FILE = "melody.keras", "vocabulary.json", "metrics.json"
@@ -80,7 +80,7 @@ def load_melody_model(directory=PRETRAINED):
             f"No model at '{path}'. Train one with `musegen train --out {directory}`, or use the pretrained model "
             f"in '{PRETRAINED}'."
         )
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    quiet_tensorflow()
     import keras
 
     try:

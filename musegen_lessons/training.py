@@ -8,7 +8,6 @@ accuracy on note onsets, the steps whose true token is a pitch, since HOLD alone
 Lesson: 05_keras_model
 """
 
-import os
 import time
 
 import numpy as np
@@ -16,6 +15,7 @@ import numpy as np
 from .baselines import NGramModel, tune_ngram
 from .dataset import make_tf_dataset, step_positions
 from .encoding import SPECIAL_TOKENS
+from .lesson import quiet_tensorflow
 
 FIRST_PITCH_ID = len(SPECIAL_TOKENS)  # ids below this are REST and HOLD
 
@@ -110,7 +110,7 @@ def train_melody_model(
     Returns:
         (model, history as {metric: [value per epoch]}, training seconds).
     """
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    quiet_tensorflow()
     import keras
 
     from .models import build_melody_model

@@ -20,7 +20,6 @@ def _weights(rng, input_dim, units, gates=1):
 
 
 def _keras_rnn(layer, x, weights, initial_state=None):
-    import keras
 
     x = np.asarray(x, dtype=np.float32)[None]
     layer.build(x.shape)
