@@ -89,6 +89,18 @@ def tokens_to_notes(tokens, steps_per_quarter=STEPS_PER_QUARTER):
     return notes
 
 
+def excerpt(tokens, start, steps=None):
+    """Tokens from `start` on (`steps` of them, or to the end), as a valid melody of its own.
+
+    Lesson: 07_evaluation
+
+    An excerpt may begin inside a note; its leading HOLDs become RESTs, since the note's onset lies before the cut.
+    """
+    part = list(tokens)[start : None if steps is None else start + steps]
+    lead = next((i for i, t in enumerate(part) if t != HOLD), len(part))
+    return [REST] * lead + part[lead:]
+
+
 def validate_tokens(tokens):
     """Raise `MelodyError` unless every token is a MIDI pitch, HOLD or REST, and no HOLD follows a REST or starts.
 

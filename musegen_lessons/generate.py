@@ -18,7 +18,7 @@ Lesson: 06_generation
 import numpy as np
 
 from . import equations
-from .encoding import HOLD, REST, tokens_to_notes, validate_tokens
+from .encoding import HOLD, REST, excerpt, tokens_to_notes, validate_tokens
 from .errors import MelodyError, NotationError
 from .lesson import quiet_tensorflow
 from .notation import name_to_midi, quarters_to_steps
@@ -207,6 +207,40 @@ class WindowedGenerator:
         return self.model.predict(features, verbose=0)[0, -1]
 
 
+class NGramStepGenerator:
+    """An n-gram model of lesson 05 behind the same step interface, so it can compose too.
+
+    Lesson: 07_evaluation
+    """
+
+    def __init__(self, ngram):
+        self.ngram = ngram
+        self.reset()
+
+    def reset(self):
+        self.history = []
+
+    def step(self, token, position):
+        self.history.append(int(token))
+        return self.ngram.distribution(self.history)
+
+
+class UniformStepGenerator:
+    """The floor of every comparison: each token equally likely, whatever came before.
+
+    Lesson: 07_evaluation
+    """
+
+    def __init__(self, vocab_size):
+        self.probabilities = np.full(vocab_size, 1.0 / vocab_size)
+
+    def reset(self):
+        pass
+
+    def step(self, token, position):
+        return self.probabilities
+
+
 def generate(generator, vocabulary, seed_tokens, length, temperature=1.0, top_k=None, top_p=None, seed=0,
              bar_steps=16, pickup_steps=0):
     """Continue a seed melody by `length` steps, sampling one token at a time; return seed and continuation.
@@ -316,3 +350,37 @@ def compose_melody(folder, seed_notes="C4 D4 E4", length=128, temperature=0.9, t
     wav_path.write_bytes(waveform_to_wav(rendering.waveform, rendering.sample_rate))
     svg_path = render_score(tokens_to_notes(transpose_to_key(tokens, key))).save(folder / f"{name}.svg")
     return [midi_path, wav_path, svg_path]
+
+
+def evaluation_sets(model, vocabulary, dataset, temperatures=(0.5, 0.8, 1.0, 1.2, 1.5), seed_steps=16, steps=128,
+                    seed=0):
+    """The melody sets that lesson 07 compares, each continuing the first bar of every held-out chorale.
+
+    Lesson: 07_evaluation
+
+    Returns:
+        {name: [token lists]}: "held-out chorales" (the reference: their own continuations), "training chorales"
+        (the ceiling: real music the model learned from), the model at each temperature, the tuned 5-gram, and
+        random tokens. Only the `steps` tokens after the seed are kept, so every set is judged on what it wrote.
+    """
+    from .baselines import tune_ngram
+
+    test, train = dataset.pieces["test"], dataset.pieces["train"]
+    encoded_train = [vocabulary.encode(p.tokens) for p in train]
+    encoded_valid = [vocabulary.encode(p.tokens) for p in dataset.pieces["valid"]]
+    five_gram, _ = tune_ngram(5, encoded_train, encoded_valid, len(vocabulary))
+    generators = {f"CNN + LSTM, T = {t}": (NumpyStepGenerator(model), t) for t in temperatures}
+    generators["5-gram, T = 1.0"] = (NGramStepGenerator(five_gram), 1.0)
+    generators["random tokens"] = (UniformStepGenerator(len(vocabulary)), 1.0)
+    sets = {
+        "held-out chorales": [excerpt(p.tokens, seed_steps, steps) for p in test],
+        "training chorales": [excerpt(p.tokens, seed_steps, steps) for p in train[: len(test)]],
+    }
+    for name, (generator, temperature) in generators.items():
+        sets[name] = [
+            excerpt(generate(generator, vocabulary, p.tokens[:seed_steps], steps, temperature=temperature,
+                             seed=seed + i, bar_steps=p.bar_steps, pickup_steps=p.pickup_steps), seed_steps)
+            for i, p in enumerate(test)
+        ]
+    return sets
+

@@ -6,7 +6,7 @@ from collections import Counter
 import numpy as np
 import pytest
 
-from musegen_lessons import corpus, dataset, encoding, equations, midi, notation, training
+from musegen_lessons import corpus, dataset, encoding, equations, metrics, midi, notation, training
 from musegen_lessons.checks import RESULT_MIME, CheckFailed, call, check, check_environment, exercises
 
 # A correct function for every exercise, taken from the package itself: the trusted references.
@@ -35,6 +35,9 @@ REFERENCES = {
     "06.1": lambda p, temperature: (lambda q: q / q.sum())(np.asarray(p, float) ** (1 / temperature)),
     "06.2": lambda p, k: _top_k(np.asarray(p, float), k),
     "06.3": lambda tokens, tempo_bpm: midi.notes_to_midi(encoding.tokens_to_notes(tokens), tempo_bpm=tempo_bpm),
+    "07.1": metrics.pitch_class_histogram,
+    "07.2": metrics.scale_consistency,
+    "07.3": lambda p, q, grid: float(np.minimum(p, q).sum() * (grid[1] - grid[0])),
 }
 
 

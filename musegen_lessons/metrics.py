@@ -1,0 +1,233 @@
+"""Is it music? Objective features of melodies, and how close a set of melodies is to a reference set.
+
+Per-melody features, each a number or a histogram computed from tokens:
+
+- `pitch_class_histogram`: how long each of the 12 pitch classes sounds, as shares (duration-weighted);
+- `pitch_range` (highest − lowest MIDI pitch) and `distinct_pitches`;
+- `interval_histogram` (melodic intervals −12 … +12 semitones, larger ones clipped) and `mean_abs_interval`;
+- `note_length_histogram`: shares of notes lasting 1 … 16 steps (longer ones counted as 16);
+- `scale_consistency`: the largest share of notes inside one of the 24 major and natural-minor scales;
+- `rest_ratio` and `hold_ratio`: the shares of REST and HOLD tokens;
+- `repetition`: the share of bars that repeat an earlier bar exactly, and `bar_similarity`, the mean share of equal
+  tokens over all pairs of bars.
+
+Set-level comparison follows Yang and Lerch (2020, "On the evaluation of generative models in music"): for one
+feature, the *intra-set* distances are the distances between every pair of reference melodies, and the
+*inter-set* distances those between every generated and every reference melody. Each set of distances is
+smoothed into a density with a Gaussian kernel density estimate; the **overlapping area** (OA, 1 = the same
+distribution) and the **KL divergence** KL(intra ‖ inter) (0 = the same) say how far the generated set lies
+from the reference, measured in the reference's own variety.
+
+Lesson: 07_evaluation
+"""
+
+import numpy as np
+
+from .encoding import HOLD, REST, excerpt, tokens_to_notes
+from .errors import MelodyError
+
+MAJOR_SCALE = (0, 2, 4, 5, 7, 9, 11)
+MINOR_SCALE = (0, 2, 3, 5, 7, 8, 10)  # natural minor
+MAX_INTERVAL = 12
+MAX_NOTE_STEPS = 16
+
+
+def _notes(tokens):
+    """Notes as (pitch, start step, length in steps); MelodyError when there are none."""
+    tokens = list(tokens)
+    if not tokens:
+        raise MelodyError("The melody is empty: there is nothing to measure.")
+    notes = [(p, round(s * 4), round((e - s) * 4)) for p, s, e in tokens_to_notes(excerpt(tokens, 0))]
+    if not notes:
+        raise MelodyError("The melody has no notes (only rests): pitch features are undefined.")
+    return notes
+
+
+def pitch_class_histogram(tokens):
+    """Shares of the total sounding time spent on each pitch class C … B: a 12-vector summing to 1."""
+    histogram = np.zeros(12)
+    for pitch, _, length in _notes(tokens):
+        histogram[pitch % 12] += length
+    return histogram / histogram.sum()
+
+
+def pitch_range(tokens):
+    """Highest minus lowest MIDI pitch, in semitones (0 for a single note)."""
+    pitches = [p for p, _, _ in _notes(tokens)]
+    return float(max(pitches) - min(pitches))
+
+
+def distinct_pitches(tokens):
+    """How many different MIDI pitches the melody uses."""
+    return float(len({p for p, _, _ in _notes(tokens)}))
+
+
+def intervals(tokens):
+    """The melodic intervals between consecutive notes, in semitones (empty for a single note)."""
+    pitches = np.array([p for p, _, _ in _notes(tokens)])
+    return np.diff(pitches)
+
+
+def interval_histogram(tokens):
+    """Shares of the intervals −12 … +12 (25 bins; larger leaps counted in the end bins). All zero for one note."""
+    steps = np.clip(intervals(tokens), -MAX_INTERVAL, MAX_INTERVAL)
+    histogram = np.bincount(steps + MAX_INTERVAL, minlength=2 * MAX_INTERVAL + 1).astype(float)
+    return histogram / histogram.sum() if histogram.sum() else histogram
+
+
+def mean_abs_interval(tokens):
+    """The mean size of a melodic step, in semitones (0 for a single note)."""
+    steps = intervals(tokens)
+    return float(np.abs(steps).mean()) if len(steps) else 0.0
+
+
+def note_length_histogram(tokens):
+    """Shares of notes lasting 1 … 16 steps (a 16-vector; index 3 is a quarter note, longer notes count as 16)."""
+    lengths = np.clip([length for _, _, length in _notes(tokens)], 1, MAX_NOTE_STEPS)
+    histogram = np.bincount(np.asarray(lengths) - 1, minlength=MAX_NOTE_STEPS).astype(float)
+    return histogram / histogram.sum()
+
+
+def scale_consistency(tokens):
+    """The largest share of notes whose pitch class lies in one of the 24 major and natural-minor scales."""
+    classes = np.array([p % 12 for p, _, _ in _notes(tokens)])
+    best = 0.0
+    for tonic in range(12):
+        for scale in (MAJOR_SCALE, MINOR_SCALE):
+            best = max(best, float(np.isin(classes, [(tonic + degree) % 12 for degree in scale]).mean()))
+    return best
+
+
+def rest_ratio(tokens):
+    """The share of steps that are REST."""
+    return _share(tokens, REST)
+
+
+def hold_ratio(tokens):
+    """The share of steps that are HOLD."""
+    return _share(tokens, HOLD)
+
+
+def repetition(tokens, bar_steps=16):
+    """The share of bars that repeat an earlier bar exactly (an incomplete last bar is left out).
+
+    A melody of two bars played twice, A B A B, has repetition 2 / 4 = 0.5.
+    """
+    bars = _bars(tokens, bar_steps)
+    seen, repeated = set(), 0
+    for bar in bars:
+        repeated += bar in seen
+        seen.add(bar)
+    return repeated / len(bars) if bars else 0.0
+
+
+def bar_similarity(tokens, bar_steps=16):
+    """The mean share of equal tokens over all pairs of bars: 1 when every bar is the same (0 for one bar)."""
+    bars = np.array(_bars(tokens, bar_steps), dtype=object)
+    if len(bars) < 2:
+        return 0.0
+    scores = [np.mean([a == b for a, b in zip(bars[i], bars[j])]) for i in range(len(bars)) for j in range(i)]
+    return float(np.mean(scores))
+
+
+FEATURES = {
+    "pitch class histogram": pitch_class_histogram,
+    "pitch range": pitch_range,
+    "distinct pitches": distinct_pitches,
+    "interval histogram": interval_histogram,
+    "mean |interval|": mean_abs_interval,
+    "note length histogram": note_length_histogram,
+    "scale consistency": scale_consistency,
+    "rest ratio": rest_ratio,
+    "hold ratio": hold_ratio,
+    "repetition": repetition,
+    "bar similarity": bar_similarity,
+}
+
+
+def describe_melody(tokens):
+    """Every feature of one melody: {feature name: number or histogram}."""
+    return {name: feature(tokens) for name, feature in FEATURES.items()}
+
+
+def gaussian_kde(samples, grid, bandwidth=None):
+    """A Gaussian kernel density estimate of 1-D samples, evaluated on a grid (Scott's rule for the bandwidth)."""
+    samples = np.asarray(samples, dtype=float)
+    if bandwidth is None:
+        spread = samples.std(ddof=1) if len(samples) > 1 else 0.0
+        bandwidth = spread * len(samples) ** (-1 / 5) if spread > 0 else 1e-3 * max(1.0, abs(samples.mean()))
+    z = (np.asarray(grid)[:, None] - samples[None, :]) / bandwidth
+    return np.exp(-0.5 * z**2).sum(axis=1) / (len(samples) * bandwidth * np.sqrt(2 * np.pi))
+
+
+def overlapping_area(samples_a, samples_b, points=1000):
+    """The area under the smaller of the two samples' kernel density estimates: 1 for one distribution, 0 for
+    disjoint ones."""
+    grid, p, q = _densities(samples_a, samples_b, points)
+    return float(np.minimum(p, q).sum() * (grid[1] - grid[0]))
+
+
+def kl_divergence(samples_a, samples_b, points=1000):
+    """KL(A ‖ B) between the two samples' kernel density estimates, in nats; never negative."""
+    grid, p, q = _densities(samples_a, samples_b, points)
+    step = grid[1] - grid[0]
+    p, q = p * step + 1e-12, q * step + 1e-12
+    p, q = p / p.sum(), q / q.sum()
+    return float(max(np.sum(p * np.log(p / q)), 0.0))
+
+
+def pairwise_distances(features_a, features_b=None):
+    """Euclidean distances between feature values: all pairs within one set, or every a with every b."""
+    a = [np.atleast_1d(np.asarray(f, dtype=float)) for f in features_a]
+    if features_b is None:
+        return np.array([np.linalg.norm(a[i] - a[j]) for i in range(len(a)) for j in range(i)])
+    b = [np.atleast_1d(np.asarray(f, dtype=float)) for f in features_b]
+    return np.array([np.linalg.norm(x - y) for x in a for y in b])
+
+
+def compare_sets(generated, reference):
+    """Yang–Lerch comparison of a generated set with a reference set of melodies (token lists), feature by feature.
+
+    Returns:
+        {feature: {"overlap": OA of intra-reference and inter-set distances, "kl": KL(intra ‖ inter),
+        "generated_mean": mean feature value (scalars only), "reference_mean": ...}}
+    """
+    if len(reference) < 2 or not len(generated):
+        raise MelodyError("Comparing sets needs at least two reference melodies and one generated melody.")
+    generated_features = [describe_melody(m) for m in generated]
+    reference_features = [describe_melody(m) for m in reference]
+    results = {}
+    for name in FEATURES:
+        gen = [f[name] for f in generated_features]
+        ref = [f[name] for f in reference_features]
+        intra = pairwise_distances(ref)
+        inter = pairwise_distances(gen, ref)
+        results[name] = {"overlap": overlapping_area(intra, inter), "kl": kl_divergence(intra, inter)}
+        if np.ndim(ref[0]) == 0:
+            results[name]["generated_mean"] = float(np.mean(gen))
+            results[name]["reference_mean"] = float(np.mean(ref))
+    return results
+
+
+def _densities(samples_a, samples_b, points):
+    a, b = np.asarray(samples_a, dtype=float), np.asarray(samples_b, dtype=float)
+    if not len(a) or not len(b):
+        raise MelodyError("Each sample needs at least one value to estimate a density.")
+    low, high = min(a.min(), b.min()), max(a.max(), b.max())
+    margin = max(high - low, 1e-3) * 0.25
+    grid = np.linspace(low - margin, high + margin, points)
+    return grid, gaussian_kde(a, grid), gaussian_kde(b, grid)
+
+
+def _share(tokens, token):
+    tokens = list(tokens)
+    if not tokens:
+        raise MelodyError("The melody is empty: there is nothing to measure.")
+    return sum(t == token for t in tokens) / len(tokens)
+
+
+def _bars(tokens, bar_steps):
+    tokens = list(tokens)
+    if not tokens:
+        raise MelodyError("The melody is empty: there is nothing to measure.")
+    return [tuple(tokens[i : i + bar_steps]) for i in range(0, len(tokens) - bar_steps + 1, bar_steps)]

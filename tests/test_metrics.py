@@ -1,0 +1,137 @@
+"""Melody features with known answers, and the Yang–Lerch set comparison."""
+
+import numpy as np
+import pytest
+
+from musegen_lessons import metrics
+from musegen_lessons.encoding import HOLD, REST, excerpt
+from musegen_lessons.errors import MelodyError
+
+
+def quarters(*pitches):
+    """A melody of quarter notes (4 steps each)."""
+    return [t for p in pitches for t in (p, HOLD, HOLD, HOLD)]
+
+
+C_MAJOR_SCALE = quarters(60, 62, 64, 65, 67, 69, 71, 72)
+CHROMATIC = quarters(*range(60, 72))
+
+
+def test_a_c_major_scale_is_fully_scale_consistent():
+    assert metrics.scale_consistency(C_MAJOR_SCALE) == 1.0
+
+
+def test_a_chromatic_run_is_not():
+    assert metrics.scale_consistency(CHROMATIC) == pytest.approx(7 / 12)
+
+
+def test_a_melody_played_twice_has_repetition_one_half():
+    phrase = quarters(60, 62, 64, 65, 67, 65, 64, 62)  # two bars of 4/4
+    assert metrics.repetition(phrase + phrase) == 0.5
+    assert metrics.repetition(phrase) == 0.0
+
+
+def test_bar_similarity_is_one_for_identical_bars():
+    assert metrics.bar_similarity(quarters(60, 62, 64, 65) * 3) == 1.0
+
+
+def test_pitch_class_histogram_weights_by_duration():
+    histogram = metrics.pitch_class_histogram([60, HOLD, HOLD, HOLD, 64, HOLD, REST, 72])
+    assert histogram[0] == pytest.approx(5 / 7) and histogram[4] == pytest.approx(2 / 7)
+    assert histogram.sum() == pytest.approx(1.0)
+
+
+def test_range_distinct_pitches_and_intervals_of_the_scale():
+    assert metrics.pitch_range(C_MAJOR_SCALE) == 12
+    assert metrics.distinct_pitches(C_MAJOR_SCALE) == 8
+    assert metrics.mean_abs_interval(C_MAJOR_SCALE) == pytest.approx(12 / 7)
+    histogram = metrics.interval_histogram(C_MAJOR_SCALE)
+    assert histogram[12 + 2] == pytest.approx(5 / 7) and histogram[12 + 1] == pytest.approx(2 / 7)
+
+
+def test_leaps_beyond_an_octave_fall_in_the_end_bins():
+    histogram = metrics.interval_histogram(quarters(40, 80, 40))
+    assert histogram[-1] == 0.5 and histogram[0] == 0.5
+
+
+def test_note_lengths_and_token_ratios():
+    melody = [60, HOLD, HOLD, HOLD, REST, REST, 62, HOLD]
+    assert metrics.note_length_histogram(melody)[[1, 3]].tolist() == [0.5, 0.5]
+    assert metrics.rest_ratio(melody) == 0.25 and metrics.hold_ratio(melody) == 0.5
+
+
+def test_a_single_note_has_defined_values():
+    single = [67, HOLD, HOLD]
+    assert metrics.pitch_range(single) == 0 and metrics.mean_abs_interval(single) == 0
+    assert metrics.interval_histogram(single).sum() == 0
+    assert metrics.scale_consistency(single) == 1.0
+
+
+@pytest.mark.parametrize("feature", list(metrics.FEATURES))
+def test_an_empty_melody_is_a_clear_error(feature):
+    with pytest.raises(MelodyError, match="empty"):
+        metrics.FEATURES[feature]([])
+
+
+@pytest.mark.parametrize("feature", ["pitch class histogram", "pitch range", "scale consistency", "mean |interval|"])
+def test_all_rests_is_a_clear_error_for_pitch_features(feature):
+    with pytest.raises(MelodyError, match="no notes"):
+        metrics.FEATURES[feature]([REST] * 8)
+
+
+def test_all_rests_still_has_a_rest_ratio():
+    assert metrics.rest_ratio([REST] * 8) == 1.0
+
+
+def test_an_excerpt_that_starts_inside_a_note_is_measured():
+    melody = excerpt(quarters(60, 62, 64), 2)
+    assert melody[:2] == [REST, REST]
+    assert metrics.distinct_pitches(melody) == 2
+
+
+def test_overlap_of_a_sample_with_itself_is_one_and_kl_zero():
+    sample = np.random.default_rng(0).normal(size=300)
+    assert metrics.overlapping_area(sample, sample) == pytest.approx(1.0, abs=1e-3)
+    assert metrics.kl_divergence(sample, sample) == pytest.approx(0.0, abs=1e-9)
+
+
+def test_overlap_falls_as_samples_move_apart():
+    rng = np.random.default_rng(1)
+    a = rng.normal(size=300)
+    overlaps = [metrics.overlapping_area(a, rng.normal(shift, 1, 300)) for shift in (0, 1, 3, 8)]
+    assert overlaps == sorted(overlaps, reverse=True) and overlaps[-1] < 0.01
+
+
+@pytest.mark.parametrize("shift", [0.0, 0.5, 2.0, 10.0])
+def test_kl_divergence_is_never_negative(shift):
+    rng = np.random.default_rng(2)
+    assert metrics.kl_divergence(rng.normal(size=100), rng.normal(shift, 2, 100)) >= 0
+
+
+def test_a_kernel_density_integrates_to_one():
+    grid = np.linspace(-10, 10, 4001)
+    density = metrics.gaussian_kde(np.random.default_rng(3).normal(size=50), grid)
+    assert density.sum() * (grid[1] - grid[0]) == pytest.approx(1.0, abs=1e-3)
+
+
+def test_a_set_compared_with_itself_overlaps_almost_entirely():
+    melodies = [quarters(60, 62, 64, 65, 67, 65, 64, 62), quarters(69, 67, 65, 64, 62, 60, 62, 64),
+                quarters(64, 64, 65, 67, 67, 65, 64, 62), quarters(60, 60, 62, 64, 62, 60, 59, 60)]
+    result = metrics.compare_sets(melodies, melodies)
+    assert set(result) == set(metrics.FEATURES)
+    assert result["scale consistency"]["generated_mean"] == result["scale consistency"]["reference_mean"]
+
+
+def test_random_pitches_lie_further_from_scales_than_scales():
+    rng = np.random.default_rng(4)
+    reference = [quarters(*rng.choice([60, 62, 64, 65, 67, 69, 71], 8)) for _ in range(12)]
+    similar = [quarters(*rng.choice([60, 62, 64, 65, 67, 69, 71], 8)) for _ in range(12)]
+    noise = [quarters(*rng.integers(40, 90, 8)) for _ in range(12)]
+    close, far = metrics.compare_sets(similar, reference), metrics.compare_sets(noise, reference)
+    assert close["pitch class histogram"]["overlap"] > far["pitch class histogram"]["overlap"]
+    assert close["mean |interval|"]["kl"] < far["mean |interval|"]["kl"]
+
+
+def test_comparing_needs_two_reference_melodies():
+    with pytest.raises(MelodyError, match="at least two"):
+        metrics.compare_sets([C_MAJOR_SCALE], [C_MAJOR_SCALE])
