@@ -8,11 +8,15 @@ STAMP := $(VENV)/.installed
 ROOT_FLAG := $(shell [ "$$(id -u)" = 0 ] && echo --allow-root)
 NBVAL := --nbval-lax --nbval-cell-timeout=600
 
-.PHONY: lab test test-unit test-notebooks release bench clean
+.PHONY: lab test test-unit test-browser test-notebooks release bench clean
 
-$(STAMP): pyproject.toml
+# JupyterLab reads course-wide settings (no news pop-up, no update checks: the course is offline) from here.
+LAB_SETTINGS := $(VENV)/share/jupyter/lab/settings
+
+$(STAMP): pyproject.toml jupyter/overrides.json
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	mkdir -p $(LAB_SETTINGS) && cp jupyter/overrides.json $(LAB_SETTINGS)/overrides.json
 	touch $(STAMP)
 
 lab: $(STAMP)
@@ -24,6 +28,10 @@ test: $(STAMP)
 
 test-unit: $(STAMP)
 	MUSEGEN_QUICK=1 $(BIN)/python -m pytest tests -p no:cacheprovider
+
+# Only the end-to-end tests: the lessons in JupyterLab in headless Chromium (skipped when Chromium is missing).
+test-browser: $(STAMP)
+	MUSEGEN_QUICK=1 $(BIN)/python -m pytest tests/browser -p no:cacheprovider -v
 
 test-notebooks: $(STAMP)
 	MUSEGEN_QUICK=1 $(BIN)/python -m pytest notebooks solutions $(NBVAL) -p no:cacheprovider
