@@ -78,7 +78,7 @@ class Score:
         return Path(path)
 
 
-def render_score(music, title=None):
+def render_score(music):
     """Engrave music with verovio and return a `Score` that Jupyter shows inline.
 
     Lesson: 01_representation
@@ -93,11 +93,6 @@ def render_score(music, title=None):
     from music21.musicxml.m21ToXml import GeneralObjectExporter
 
     stream = _as_music21(music)
-    if title:
-        from music21 import metadata
-
-        stream.metadata = stream.metadata or metadata.Metadata()
-        stream.metadata.title = title
     musicxml = GeneralObjectExporter(stream).parse().decode("utf-8")
     toolkit = verovio.toolkit()
     toolkit.setOptions(_SCORE_OPTIONS)

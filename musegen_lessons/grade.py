@@ -11,7 +11,6 @@ Lesson: 00_welcome (how exercises are checked); used by instructors
 import json
 import os
 import re
-import shutil
 import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -61,10 +60,8 @@ def grade_notebook(path, timeout=DEFAULT_TIMEOUT, quick=True):
     check_cells = _restore_check_cells(nb, lesson_exercises)
 
     replies = {}
+    # The copy runs in an empty folder of its own: whatever the lesson writes (output/) stays there.
     with tempfile.TemporaryDirectory(prefix="musegen-grade-") as workdir:
-        for extra in path.parent.iterdir():  # the files a lesson reads beside itself, never the submission
-            if extra.is_dir() and extra.name in ("data", "output"):
-                shutil.copytree(extra, Path(workdir) / extra.name)
         client = NotebookClient(
             nb,
             timeout=timeout,
