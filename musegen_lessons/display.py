@@ -35,24 +35,35 @@ def show_piano_roll(music, ax=None, title=None, steps_per_quarter=STEPS_PER_QUAR
     import matplotlib.pyplot as plt
 
     if isinstance(music, np.ndarray) and music.ndim == 2:
-        notes = piano_roll_to_notes(music, steps_per_quarter)
+        voices = [("", piano_roll_to_notes(music, steps_per_quarter))]
         end = music.shape[0] / steps_per_quarter
         gap = 0.0
     else:
-        notes = midi_to_notes(as_pretty_midi(music), unit="quarters")
-        end = max((n[2] for n in notes), default=1.0)
+        pm = as_pretty_midi(music)
+        # one colour per instrument (a chorale's four voices), so each line can be followed by eye
+        voices = [(instrument.name, midi_to_notes(_only(pm, instrument), unit="quarters")) for instrument in pm.instruments
+                  if not instrument.is_drum]
+        end = max((n[2] for _, notes in voices for n in notes), default=1.0)
         gap = 0.04  # a hair between a note and the same key struck again
     if ax is None:
         _, ax = plt.subplots(figsize=(10, 3.2), layout="constrained")
-    pitches = [int(n[0]) for n in notes] or [60]
+    pitches = [int(n[0]) for _, notes in voices for n in notes] or [60]
     low, high = min(pitches) - 2, max(pitches) + 2
     for pitch in range(low, high + 1):
         if pitch % 12 in (1, 3, 6, 8, 10):
             ax.axhspan(pitch - 0.5, pitch + 0.5, color="0.93", zorder=0)
-    for note in notes:
-        ax.broken_barh([(note[1], note[2] - note[1] - gap)], (note[0] - 0.4, 0.8), color="tab:blue", zorder=2)
-    c_keys = [p for p in range(low, high + 1) if p % 12 == 0] or [low]
-    ax.set_yticks(c_keys, [midi_to_name(p) for p in c_keys])
+    for index, (name, notes) in enumerate(voices):
+        colour = f"C{index}" if len(voices) > 1 else "tab:blue"
+        for note in notes:
+            ax.broken_barh([(note[1], note[2] - note[1] - gap)], (note[0] - 0.4, 0.8), color=colour, zorder=2)
+        if len(voices) > 1:
+            ax.plot([], [], color=colour, linewidth=6, label=name or f"part {index + 1}")
+    if len(voices) > 1:
+        ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8, frameon=False)
+    labelled = [p for p in range(low, high + 1) if p % 12 == 0]
+    if len(labelled) < 2:  # a narrow melody: name its lowest and highest notes too
+        labelled = sorted(set(labelled) | {min(pitches), max(pitches)})
+    ax.set_yticks(labelled, [midi_to_name(p) for p in labelled])
     ax.set_ylim(low - 0.5, high + 0.5)
     ax.set_xlim(0, end)
     ax.set_xlabel("time (quarter notes)")
@@ -60,6 +71,15 @@ def show_piano_roll(music, ax=None, title=None, steps_per_quarter=STEPS_PER_QUAR
     if title:
         ax.set_title(title)
     return ax
+
+
+def _only(pm, instrument):
+    """A PrettyMIDI holding one instrument of another, with the same tempo map (to count in quarter notes)."""
+    import copy
+
+    single = copy.copy(pm)
+    single.instruments = [instrument]
+    return single
 
 
 class Score:

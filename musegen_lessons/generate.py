@@ -354,7 +354,7 @@ def compose_melody(folder, seed_notes="C4 D4 E4", length=128, temperature=0.9, t
 
 def evaluation_sets(model, vocabulary, dataset, temperatures=(0.5, 0.8, 1.0, 1.2, 1.5), seed_steps=16, steps=128,
                     seed=0):
-    """The melody sets that lesson 07 compares, each continuing the first bar of every held-out chorale.
+    """The melody sets that lesson 07 compares, each continuing the first `seed_steps` of every held-out chorale.
 
     Lesson: 07_evaluation
 

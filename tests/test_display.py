@@ -130,9 +130,19 @@ def test_piano_roll_of_chorale_spans_bass_to_soprano(chorale):
     assert low < 48 and high > 72  # the bass goes below C3, the soprano above C5
 
 
-def test_piano_roll_labels_c_keys_with_names(melody):
-    ax = show_piano_roll(melody)
-    assert [t.get_text() for t in ax.get_yticklabels()] == ["C4"]
+def test_piano_roll_names_the_lowest_and_highest_notes_of_a_narrow_melody(melody):
+    ax = show_piano_roll(melody)  # 60 to 67: only one C in range, so the ends are named too
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["C4", "G4"]
+
+
+def test_piano_roll_names_the_c_keys_of_a_wide_range():
+    ax = show_piano_roll([(48, 0, 1), (60, 1, 2), (74, 2, 3)])
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["C3", "C4", "C5"]
+
+
+def test_piano_roll_gives_each_voice_its_own_colour(chorale):
+    ax = show_piano_roll(chorale)
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["Soprano", "Alto", "Tenor", "Bass"]
 
 
 def test_piano_roll_draws_into_given_axes(melody):

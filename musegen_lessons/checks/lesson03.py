@@ -95,4 +95,4 @@ def check_receptive_field(fn):
                                   ([3, 2, 3], [1, 2, 1]), ([5, 2, 5, 2], [1, 2, 1, 2]), ([1], [1])]:
         expect_equal(fn, (kernel_sizes, strides), receptive_field(kernel_sizes, strides),
                      "Each layer adds (k - 1) times the product of the strides of the layers below it.")
-    return "three 3-wide layers see 7 steps; with pooling in between they see much further."
+    return "three 3-wide layers see 7 steps; with a 2-pooling in between, two of them already see 8."

@@ -41,7 +41,7 @@ def check_scale_consistency(fn):
     return "a C major scale scores 1.0, a chromatic run 7/12."
 
 
-@exercise("07.3", "my_overlapping_area", "overlapping area of two samples")
+@exercise("07.3", "my_overlapping_area", "overlapping area of two densities")
 def check_overlapping_area(fn):
     rng = np.random.default_rng(12)
     grid = np.linspace(-6, 12, 2001)
