@@ -44,7 +44,7 @@ def show_piano_roll(music, ax=None, title=None, steps_per_quarter=STEPS_PER_QUAR
         voices = [(instrument.name, midi_to_notes(_only(pm, instrument), unit="quarters")) for instrument in pm.instruments
                   if not instrument.is_drum]
         end = max((n[2] for _, notes in voices for n in notes), default=1.0)
-        gap = 0.04  # a hair between a note and the same key struck again
+        gap = 0.1  # a visible gap between a note and the same key struck again
     if ax is None:
         _, ax = plt.subplots(figsize=(10, 3.2), layout="constrained")
     pitches = [int(n[0]) for _, notes in voices for n in notes] or [60]
