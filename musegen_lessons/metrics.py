@@ -34,9 +34,7 @@ MAX_NOTE_STEPS = 16
 
 def _notes(tokens):
     """Notes as (pitch, start step, length in steps); MelodyError when there are none."""
-    tokens = list(tokens)
-    if not tokens:
-        raise MelodyError("The melody is empty: there is nothing to measure.")
+    tokens = _non_empty(tokens)
     notes = [(p, round(s * 4), round((e - s) * 4)) for p, s, e in tokens_to_notes(excerpt(tokens, 0))]
     if not notes:
         raise MelodyError("The melody has no notes (only rests): pitch features are undefined.")
@@ -219,15 +217,18 @@ def _densities(samples_a, samples_b, points):
     return grid, gaussian_kde(a, grid), gaussian_kde(b, grid)
 
 
-def _share(tokens, token):
+def _non_empty(tokens):
     tokens = list(tokens)
     if not tokens:
         raise MelodyError("The melody is empty: there is nothing to measure.")
+    return tokens
+
+
+def _share(tokens, token):
+    tokens = _non_empty(tokens)
     return sum(t == token for t in tokens) / len(tokens)
 
 
 def _bars(tokens, bar_steps):
-    tokens = list(tokens)
-    if not tokens:
-        raise MelodyError("The melody is empty: there is nothing to measure.")
+    tokens = _non_empty(tokens)
     return [tuple(tokens[i : i + bar_steps]) for i in range(0, len(tokens) - bar_steps + 1, bar_steps)]

@@ -9,7 +9,6 @@ Lesson: 00_welcome
 """
 
 import importlib
-import json
 import pkgutil
 from dataclasses import dataclass
 
@@ -155,5 +154,4 @@ def _report(ex, status, message, show=True):
         display({RESULT_MIME: result, "text/plain": message if show else ""}, raw=True)
     elif show:
         print(message)
-    return json.dumps(result)
 
