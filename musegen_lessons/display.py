@@ -169,7 +169,7 @@ def _as_music21(music):
         stream.append(music)
         return stream
     if _is_note_list(music):
-        return _notes_to_stream(music)
+        return notes_to_stream(music)
     from music21.midi.translate import midiStringToStream
     import io
 
@@ -195,8 +195,11 @@ def _spell(midi):
     return pitch
 
 
-def _notes_to_stream(notes):
-    """A music21 stream of notes timed in quarter notes; notes that start and end together become a chord."""
+def notes_to_stream(notes):
+    """A music21 stream of notes timed in quarter notes; notes that start and end together become a chord.
+
+    Lesson: 01_representation; 08_polyphony (one stream per staff)
+    """
     import music21
 
     groups = {}

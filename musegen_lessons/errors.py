@@ -36,6 +36,10 @@ class ModelFileError(MuseGenError, OSError):
     """A saved model that is missing, damaged, or does not match its vocabulary."""
 
 
+class DataFileError(MuseGenError, OSError):
+    """A data file the course reads (the JSB benchmark split) that is missing, damaged or of the wrong format."""
+
+
 class VersionMismatchError(MuseGenError, RuntimeError):
     """The notebook was written for a different version of the musegen_lessons package."""
 
