@@ -43,6 +43,14 @@ TUNE_PITCHES = 8  # how many notes of the top line name a tune, for the split by
 QUICK_CHORALES = 80  # quick mode reads this many chorales when it builds the split from music21
 EPSILON = 1e-7  # probabilities are kept in [ε, 1 − ε], so a confident mistake costs ln(1/ε) ≈ 16 nats, not infinity
 
+LESSON_SECONDS = 90  # full mode: each of the lesson's two models trains about this long
+BENCHMARK_SECONDS = 540  # benchmarks/jsb.py: each model stops after the epoch that ends past this (10-minute goal)
+BENCHMARK_SETTINGS = {  # chosen on the valid split; see benchmarks/jsb.py
+    "independent": {},
+    "autoregressive": {},
+}
+BENCHMARK_RESULTS = Path(__file__).resolve().parents[1] / "benchmarks" / "results" / "jsb.json"
+
 # Published test NLL (nats per frame) on the JSB quarter-note split, lower is better.
 PUBLISHED = (
     ("uniform, p = 0.5", 61.00, "88 ln 2"),
@@ -141,9 +149,14 @@ def find_jsb():
     """The JSB quarter-note file: `MUSEGEN_JSB` if set, else the shared copy beside the course; None if neither.
 
     Lesson: 08_polyphony
+
+    `MUSEGEN_JSB=off` ignores any copy, so that the lesson can be tried as a student without the file runs it.
     """
-    if os.environ.get(JSB_ENV):
-        return Path(os.environ[JSB_ENV])
+    chosen = os.environ.get(JSB_ENV, "").strip()
+    if chosen.lower() in ("off", "none", "no", "0"):
+        return None
+    if chosen:
+        return Path(chosen)
     return JSB_BESIDE_COURSE if JSB_BESIDE_COURSE.is_file() else None
 
 
@@ -522,7 +535,8 @@ def augment_pieces(pieces, semitones):
 
 
 def train_frame_model(split, output="autoregressive", epochs=200, batch_size=8, learning_rate=2e-3,
-                      augment=(0,), patience=8, max_seconds=None, verbose=0, seed=0, **architecture):
+                      augment=(0,), patience=8, decay_patience=3, max_seconds=None, verbose=0, seed=0,
+                      **architecture):
     """Train a frame model on a split's training pieces; keep the weights that scored best on validation.
 
     Lesson: 08_polyphony
@@ -532,6 +546,7 @@ def train_frame_model(split, output="autoregressive", epochs=200, batch_size=8, 
         output: 'independent' or 'autoregressive'.
         augment: transpositions of the training pieces in semitones, e.g. range(-3, 4); (0,) means none.
         patience: stop after this many epochs without a better validation NLL.
+        decay_patience: halve the learning rate after this many epochs without one (and again after as many more).
         max_seconds: stop after the first epoch that ends past this budget (None: no budget).
         architecture: passed to `build_frame_model`.
 
@@ -564,11 +579,13 @@ def train_frame_model(split, output="autoregressive", epochs=200, batch_size=8, 
         history["val_nll"].append(val)
         if verbose:
             print(f"epoch {epoch + 1:>3}: train {history['loss'][-1]:.3f}  valid NLL {val:.3f}  "
-                  f"({time.perf_counter() - started:.0f} s)")
+                  f"({time.perf_counter() - started:.0f} s)", flush=True)
         if val < best:
             best, best_weights, waited = val, model.get_weights(), 0
         else:
             waited += 1
+            if waited % decay_patience == 0:  # smaller steps once progress stalls: the valley is narrow
+                model.optimizer.learning_rate.assign(float(model.optimizer.learning_rate) / 2)
         if waited >= patience or (max_seconds is not None and time.perf_counter() - started > max_seconds):
             break
     model.set_weights(best_weights)
@@ -716,22 +733,30 @@ def chord_statistics(frames):
 
 
 def frames_to_score(frames):
-    """A two-staff music21 score of frames (treble: notes from middle C up; bass: below), for `render_score`.
+    """A two-staff music21 score of frames, for `render_score`: the lower half of each chord (tenor and bass) on
+    the bass staff, the upper half (soprano and alto) on the treble staff.
 
     Lesson: 08_polyphony
+
+    Splitting by place in the chord rather than at middle C keeps each voice on one staff wherever it lies.
     """
     import music21
 
     from .display import notes_to_stream
 
+    frames = np.asarray(frames)
+    staves = np.zeros((2,) + frames.shape, np.uint8)  # [treble, bass]
+    for t, frame in enumerate(frames):
+        keys = np.flatnonzero(frame)
+        staves[1, t, keys[: len(keys) // 2]] = 1
+        staves[0, t, keys[len(keys) // 2:]] = 1
     score = music21.stream.Score()
-    notes = frames_to_notes(frames)
-    for clef, keep in ((music21.clef.TrebleClef(), lambda p: p >= 60), (music21.clef.BassClef(), lambda p: p < 60)):
+    for clef, staff in zip((music21.clef.TrebleClef(), music21.clef.BassClef()), staves):
         part = music21.stream.Part()
         part.insert(0, clef)
-        staff_notes = [n for n in notes if keep(n[0])]
-        if staff_notes:
-            for element in notes_to_stream(staff_notes).notesAndRests:
+        notes = frames_to_notes(staff)
+        if notes:
+            for element in notes_to_stream(notes).notesAndRests:
                 part.insert(element.offset, element)
         else:
             part.insert(0, music21.note.Rest(quarterLength=len(frames)))

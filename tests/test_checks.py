@@ -6,7 +6,7 @@ from collections import Counter
 import numpy as np
 import pytest
 
-from musegen_lessons import corpus, dataset, encoding, equations, metrics, midi, notation, training
+from musegen_lessons import corpus, dataset, encoding, equations, metrics, midi, notation, polyphony, training
 from musegen_lessons.checks import RESULT_MIME, CheckFailed, call, check, check_environment, exercises
 
 # A correct function for every exercise, taken from the package itself: the trusted references.
@@ -38,6 +38,9 @@ REFERENCES = {
     "07.1": metrics.pitch_class_histogram,
     "07.2": metrics.scale_consistency,
     "07.3": lambda p, q, grid: float(np.minimum(p, q).sum() * (grid[1] - grid[0])),
+    "08.1": polyphony.frame_nll,
+    "08.2": polyphony.frame_accuracy,
+    "08.3": lambda keys, hidden: polyphony.made_masks(keys, hidden)[:2],
 }
 
 
@@ -134,3 +137,18 @@ def test_environment_check_finds_the_course_packages(capsys):
     assert all(rows[name][0] for name in ("music21", "pretty_midi", "verovio", "numpy", "tensorflow", "keras"))
     assert rows["audio: numpy"] == (True, "ready")
     assert "Sound will be played with" in capsys.readouterr().out
+
+
+def test_a_frame_nll_that_forgets_the_silent_keys_is_caught():
+    with pytest.raises(CheckFailed, match="silent|do not"):
+        check("08.1", lambda p, frame: -(np.asarray(frame) * np.log(p)).sum(axis=-1))
+
+
+def test_a_made_mask_that_lets_a_key_hear_itself_is_caught():
+    def leaky(keys, hidden):
+        to_hidden, to_output, _ = polyphony.made_masks(keys, hidden)
+        m = 1 + np.arange(hidden) % (keys - 1)
+        return to_hidden, (m[:, None] <= np.arange(1, keys + 1)[None, :]).astype(float)
+
+    with pytest.raises(CheckFailed, match="hidden → output"):
+        check("08.3", leaky)

@@ -292,5 +292,10 @@ def test_chord_statistics_count_four_note_and_in_key_frames():
 def test_frames_are_engraved_on_two_staves():
     score = P.frames_to_score(_piece(C_MAJOR, G7, C_MAJOR))
     assert len(score.parts) == 2
-    assert sorted(p.midi for p in score.parts[1].recurse().pitches) == [43, 48, 48, 59]
+    assert sorted(p.midi for p in score.parts[1].recurse().pitches) == [43, 48, 48, 59, 64, 64]  # the lower two of each chord
     assert "<svg" in render_score(score)._repr_svg_()
+
+
+def test_the_benchmark_file_can_be_switched_off(monkeypatch):
+    monkeypatch.setenv(P.JSB_ENV, "off")
+    assert P.find_jsb() is None

@@ -1,0 +1,68 @@
+"""Checks of the exercises in lesson 08_polyphony.
+
+Lesson: 08_polyphony
+"""
+
+import numpy as np
+
+from ..polyphony import KEYS, frame_accuracy, frame_nll, made_masks, pitches_to_frame
+from . import CheckFailed, call, exercise
+
+
+def _frames_and_probabilities():
+    rng = np.random.default_rng(8)
+    chords = [[48, 64, 67, 72], [43, 59, 65, 74], [45, 60, 64, 69], [], [60]]
+    frames = np.array([pitches_to_frame(c) for c in chords], np.uint8)
+    return [
+        (np.full(KEYS, 0.5), frames[0]),
+        (np.where(frames[1], 0.9, 0.01), frames[1]),
+        (rng.uniform(0.01, 0.99, KEYS), frames[2]),
+        (np.full(KEYS, 0.02), frames[3]),
+        (rng.uniform(0.01, 0.99, (3, KEYS)), frames[:3]),
+    ]
+
+
+@exercise("08.1", "my_frame_nll", "the negative log-likelihood of a frame")
+def check_frame_nll(fn):
+    for p, frame in _frames_and_probabilities():
+        expected = frame_nll(p, frame)
+        got = np.asarray(call(fn, p, frame), dtype=float)
+        if got.shape != expected.shape or not np.allclose(got, expected, rtol=1e-6):
+            raise CheckFailed(f"For a frame with keys {np.flatnonzero(frame[..., :]).tolist()[:8]} on, the NLL is "
+                              f"{np.round(expected, 4).tolist()} nats; yours is {np.round(got, 4).tolist()}. Sum "
+                              "−ln p over the keys that sound and −ln(1 − p) over the keys that do not, along the "
+                              "last axis.")
+    return "every key counts, the silent ones too: all-0.5 costs 88 ln 2 = 61.0 nats."
+
+
+@exercise("08.2", "my_frame_accuracy", "frame-level accuracy")
+def check_frame_accuracy(fn):
+    rng = np.random.default_rng(9)
+    truth = (rng.random((20, KEYS)) < 0.05).astype(np.uint8)
+    cases = [(truth, truth), (np.zeros_like(truth), truth), ((rng.random((20, KEYS)) < 0.05).astype(np.uint8), truth),
+             (truth | (rng.random((20, KEYS)) < 0.02), truth)]
+    for predicted, frames in cases:
+        expected = frame_accuracy(predicted, frames)
+        got = call(fn, predicted, frames)
+        if not isinstance(got, (int, float, np.number)) or abs(float(got) - expected) > 1e-9:
+            raise CheckFailed(f"For predictions with {int(predicted.sum())} keys on against {int(frames.sum())} "
+                              f"true keys the accuracy is {expected:.4f}; yours is {got!r}. Count TP, FP and FN over "
+                              "all frames together, then TP / (TP + FP + FN); silent keys count for nothing.")
+    return "predicting silence everywhere scores 0, however few keys sound."
+
+
+@exercise("08.3", "my_made_masks", "the masks of a MADE layer")
+def check_made_masks(fn):
+    for keys, hidden in [(4, 6), (8, 12), (KEYS, 64)]:
+        expected = made_masks(keys, hidden)[:2]
+        got = call(fn, keys, hidden)
+        if not isinstance(got, (tuple, list)) or len(got) != 2:
+            raise CheckFailed("Return two arrays: (input → hidden mask, hidden → output mask).")
+        for name, mine, right in zip(("input → hidden", "hidden → output"), got, expected):
+            mine = np.asarray(mine)
+            if mine.shape != right.shape or not np.array_equal(mine.astype(bool), right.astype(bool)):
+                raise CheckFailed(f"With {keys} keys and {hidden} hidden units the {name} mask is not right "
+                                  f"(expected shape {right.shape}, yours {mine.shape}). Key i has degree i + 1, "
+                                  "hidden unit j has degree 1 + j mod (keys − 1); a unit sees key i when i + 1 ≤ m_j, "
+                                  "and output k sees unit j when m_j < k + 1.")
+    return "through any path, key k's output only hears keys below k."
