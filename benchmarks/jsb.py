@@ -52,7 +52,8 @@ def main():
         rows.append(score_row(name, model, model.predict, split))
     for output, label in (("independent", "LSTM, independent keys"), ("autoregressive", "LSTM + MADE over keys")):
         settings = P.BENCHMARK_SETTINGS[output]
-        model, history, seconds = P.train_frame_model(split, output, max_seconds=P.BENCHMARK_SECONDS, **settings)
+        model, history, seconds = P.train_frame_model(split, output, max_seconds=P.BENCHMARK_SECONDS, verbose=1,
+                                                      **settings)
         row = score_row(label, model, lambda pieces, m=model: P.keras_predict(m, pieces), split, seconds,
                         {**settings, "augment": list(settings.get("augment", (0,)))})
         row["epochs_run"] = len(history["val_nll"])

@@ -34,10 +34,12 @@ def tiny_split():
     return P.FrameSplit("hand-made", False, {"train": pieces(12), "valid": pieces(4), "test": pieces(4)})
 
 
-@pytest.fixture(scope="module", params=["independent", "autoregressive"])
+@pytest.fixture(scope="module", params=[("independent", False), ("autoregressive", False), ("independent", True),
+                                        ("autoregressive", True)], ids=lambda p: f"{p[0]}{', skip' if p[1] else ''}")
 def small_model(request):
     keras.utils.set_random_seed(0)
-    return P.build_frame_model(request.param, lstm_units=12, made_hidden=20)
+    output, skip = request.param
+    return P.build_frame_model(output, lstm_units=12, made_hidden=20, skip=skip)
 
 
 # --------------------------------------------------------------------------------------------------- frames
