@@ -134,16 +134,22 @@ def frames_to_notes(frames, quarters_per_frame=1.0):
     return sorted(notes, key=lambda n: (n[1], n[0]))
 
 
-def transpose_frames(frames, semitones):
-    """Frames moved by a number of semitones; None when a note would fall off the piano.
+def transpose_frames(frames, semitones, drop=False):
+    """Frames moved by a number of semitones. A note that would fall off the piano makes the answer None, or with
+    `drop` is left out (for listening to a model's samples, which may hold stray keys at the edges).
 
     Lesson: 08_polyphony
     """
     frames = np.asarray(frames)
     keys = np.flatnonzero(frames.any(axis=0))
-    if len(keys) and not (0 <= keys.min() + semitones and keys.max() + semitones < KEYS):
+    if len(keys) and not (0 <= keys.min() + semitones and keys.max() + semitones < KEYS) and not drop:
         return None
-    return np.roll(frames, semitones, axis=1)
+    moved = np.zeros_like(frames)
+    if semitones >= 0:
+        moved[:, semitones:] = frames[:, : KEYS - semitones]
+    else:
+        moved[:, :semitones] = frames[:, -semitones:]
+    return moved
 
 
 def find_jsb():

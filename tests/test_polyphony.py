@@ -64,6 +64,7 @@ def test_transposition_keeps_the_music_on_the_piano():
     piece = _piece(C_MAJOR, G7)
     assert P.frame_to_pitches(P.transpose_frames(piece, 2)[0]) == [50, 66, 69, 74]
     assert P.transpose_frames(_piece([107]), 2) is None
+    assert P.frame_to_pitches(P.transpose_frames(_piece([22, 60]), -2, drop=True)[0]) == [58]
     assert len(P.augment_pieces([piece, _piece([108])], range(-1, 2))) == 5
 
 
