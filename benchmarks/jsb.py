@@ -40,8 +40,9 @@ def score_row(name, model, predict, split, seconds=None, settings=None):
 def main():
     path = P.find_jsb()
     if path is None:
-        print(f"JSB benchmark skipped: the quarter-note split is not beside the course ({P.JSB_BESIDE_COURSE}) and "
-              f"{P.JSB_ENV} is not set. The public copy: {P.JSB_PUBLIC_COPY}.")
+        print(f"JSB benchmark skipped: no benchmark file. It is read from {P.JSB_ENV} (now "
+              f"{os.environ.get(P.JSB_ENV) or 'unset'}) or from {P.JSB_BESIDE_COURSE}; published figures are only "
+              f"compared on the official split. The public copy: {P.JSB_PUBLIC_COPY}.")
         return 0
     started = time.perf_counter()
     split = P.read_jsb(path)
