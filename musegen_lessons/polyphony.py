@@ -517,15 +517,27 @@ def keras_predict(model, pieces, batch_size=64):
     results = []
     for start in range(0, len(pieces), batch_size):
         batch = pieces[start:start + batch_size]
-        inputs, targets, _ = pad_pieces(batch)
-        feed = {"previous": inputs, "current": targets} if is_autoregressive(model) else {"previous": inputs}
-        probabilities = np.asarray(model(feed, training=False))
+        inputs, probabilities = _run(model, batch)
         if is_autoregressive(model):
             predicted = FrameSampler(model).decode(_hidden_states(model, inputs), greedy=True)
         else:
             predicted = probabilities > 0.5
         results += [(probabilities[row, : len(p) - 1], predicted[row, : len(p) - 1]) for row, p in enumerate(batch)]
     return results
+
+
+def model_inputs(model, inputs, targets):
+    """What a frame model is fed: the past frames, and for the MADE output also the frames it predicts.
+
+    Lesson: 08_polyphony
+    """
+    return {"previous": inputs, "current": targets} if is_autoregressive(model) else {"previous": inputs}
+
+
+def _run(model, pieces):
+    """(padded inputs, probabilities) for pieces in one batch, the true frames fed in where the model takes them."""
+    inputs, targets, _ = pad_pieces(pieces)
+    return inputs, np.asarray(model(model_inputs(model, inputs, targets), training=False))
 
 
 def _hidden_states(model, inputs):
@@ -581,8 +593,7 @@ def train_frame_model(split, output="autoregressive", epochs=200, batch_size=8, 
         batches = [order[i:i + batch_size] for i in range(0, len(order), batch_size)]
         for index in rng.permutation(len(batches)):
             inputs, targets, weights = pad_pieces([train[i] for i in batches[index]])
-            feed = {"previous": inputs, "current": targets} if output == "autoregressive" else {"previous": inputs}
-            loss = model.train_on_batch(feed, targets, sample_weight=weights)
+            loss = model.train_on_batch(model_inputs(model, inputs, targets), targets, sample_weight=weights)
             losses.append(float(np.asarray(loss).ravel()[0]) * weights.size / weights.sum())
         val = score_split(lambda pieces: _probabilities_only(model, pieces), valid)["nll"]
         history["loss"].append(float(np.mean(losses)))
@@ -604,9 +615,7 @@ def train_frame_model(split, output="autoregressive", epochs=200, batch_size=8, 
 
 def _probabilities_only(model, pieces):
     """Like `keras_predict`, without decoding predicted frames (validation during training needs only the NLL)."""
-    inputs, targets, _ = pad_pieces(pieces)
-    feed = {"previous": inputs, "current": targets} if is_autoregressive(model) else {"previous": inputs}
-    probabilities = np.asarray(model(feed, training=False))
+    _, probabilities = _run(model, pieces)
     return [(probabilities[row, : len(p) - 1], probabilities[row, : len(p) - 1] > 0.5) for row, p in enumerate(pieces)]
 
 

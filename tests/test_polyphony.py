@@ -139,7 +139,7 @@ def test_made_masks_let_key_k_see_only_lower_keys():
 
 def test_the_model_gives_88_probabilities_per_step(small_model):
     inputs = np.random.default_rng(0).integers(0, 2, (3, 10, 88)).astype("float32")
-    feed = {"previous": inputs, "current": inputs} if P.is_autoregressive(small_model) else {"previous": inputs}
+    feed = P.model_inputs(small_model, inputs, inputs)
     out = np.asarray(small_model(feed))
     assert out.shape == (3, 10, 88) and np.all((out > 0) & (out < 1))
 
@@ -150,8 +150,7 @@ def test_key_k_ignores_itself_higher_keys_and_the_future(small_model):
     current = np.concatenate([previous[:, 1:], rng.integers(0, 2, (1, 1, 88))], axis=1).astype("float32")
 
     def run(prev, cur):
-        feed = {"previous": prev, "current": cur} if P.is_autoregressive(small_model) else {"previous": prev}
-        return np.asarray(small_model(feed))
+        return np.asarray(small_model(P.model_inputs(small_model, prev, cur)))
 
     base, t = run(previous, current), 5
     for k in (0, 30, 87):
@@ -172,7 +171,7 @@ def test_the_numpy_sampler_computes_what_keras_computes(small_model):
     rng = np.random.default_rng(2)
     piece = rng.integers(0, 2, (9, 88)).astype("float32")
     inputs, targets, _ = P.pad_pieces([piece])
-    feed = {"previous": inputs, "current": targets} if P.is_autoregressive(small_model) else {"previous": inputs}
+    feed = P.model_inputs(small_model, inputs, targets)
     keras_p = np.asarray(small_model(feed))[0, :8]
     sampler = P.FrameSampler(small_model)
     numpy_p = sampler.probabilities(sampler.hidden_states(piece[:-1]), piece[1:])
