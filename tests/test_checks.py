@@ -146,7 +146,7 @@ def test_a_frame_nll_that_forgets_the_silent_keys_is_caught():
 
 def test_a_made_mask_that_lets_a_key_hear_itself_is_caught():
     def leaky(keys, hidden):
-        to_hidden, to_output, _ = polyphony.made_masks(keys, hidden)
+        to_hidden = polyphony.made_masks(keys, hidden)[0]
         m = 1 + np.arange(hidden) % (keys - 1)
         return to_hidden, (m[:, None] <= np.arange(1, keys + 1)[None, :]).astype(float)
 
