@@ -515,11 +515,16 @@ def keras_predict(model, pieces, batch_size=64):
     frame is decoded key by key, lowest first, each key on when its p > 0.5 given the keys already decoded.
     """
     results = []
+    if is_autoregressive(model):  # built once: the sampler copies the weights, the summary model wraps the LSTM
+        import keras
+
+        sampler = FrameSampler(model)
+        summary = keras.Model(model.input["previous"], model.get_layer("summary").output)
     for start in range(0, len(pieces), batch_size):
         batch = pieces[start:start + batch_size]
         inputs, probabilities = _run(model, batch)
         if is_autoregressive(model):
-            predicted = FrameSampler(model).decode(_hidden_states(model, inputs), greedy=True)
+            predicted = sampler.decode(np.asarray(summary(inputs, training=False)), greedy=True)
         else:
             predicted = probabilities > 0.5
         results += [(probabilities[row, : len(p) - 1], predicted[row, : len(p) - 1]) for row, p in enumerate(batch)]
@@ -538,13 +543,6 @@ def _run(model, pieces):
     """(padded inputs, probabilities) for pieces in one batch, the true frames fed in where the model takes them."""
     inputs, targets, _ = pad_pieces(pieces)
     return inputs, np.asarray(model(model_inputs(model, inputs, targets), training=False))
-
-
-def _hidden_states(model, inputs):
-    import keras
-
-    summary = model.get_layer("summary").output
-    return np.asarray(keras.Model(model.input["previous"], summary)(inputs, training=False))
 
 
 def augment_pieces(pieces, semitones):
