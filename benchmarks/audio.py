@@ -41,7 +41,11 @@ def main():
             rows[backend] = {"available": False, "reason": reason}
             continue
         seconds = best_time(lambda: [render_audio(pm, backend=backend, max_seconds=None) for pm in pieces])
-        rows[backend] = {"available": True, "compute_s": round(seconds, 4), "realtime_factor": round(music_seconds / seconds, 1)}
+        rows[backend] = {
+            "available": True,
+            "compute_s": round(seconds, 4),
+            "realtime_factor": round(music_seconds / seconds, 1),
+        }
     baseline = rows["numpy"]["compute_s"]
     for row in rows.values():
         if row["available"]:
@@ -51,17 +55,29 @@ def main():
     print(f"{'backend':<14}{'compute s':>10}{'x real time':>13}{'speed vs numpy':>16}")
     for backend, row in rows.items():
         if row["available"]:
-            print(f"{backend:<14}{row['compute_s']:>10.3f}{row['realtime_factor']:>13.0f}{row['speed_vs_numpy']:>16.2f}")
+            print(
+                f"{backend:<14}{row['compute_s']:>10.3f}{row['realtime_factor']:>13.0f}{row['speed_vs_numpy']:>16.2f}"
+            )
         else:
             print(f"{backend:<14}  not available: {row['reason']}")
     RESULTS.parent.mkdir(exist_ok=True)
-    RESULTS.write_text(json.dumps({
-        "benchmark": "audio rendering",
-        "chorales": CHORALES,
-        "music_seconds": round(music_seconds, 1),
-        "machine": {"python": platform.python_version(), "processor": platform.machine(), "cores": os.cpu_count()},
-        "backends": rows,
-    }, indent=1) + "\n")
+    RESULTS.write_text(
+        json.dumps(
+            {
+                "benchmark": "audio rendering",
+                "chorales": CHORALES,
+                "music_seconds": round(music_seconds, 1),
+                "machine": {
+                    "python": platform.python_version(),
+                    "processor": platform.machine(),
+                    "cores": os.cpu_count(),
+                },
+                "backends": rows,
+            },
+            indent=1,
+        )
+        + "\n"
+    )
     print(f"Written to {RESULTS}")
 
 

@@ -21,7 +21,11 @@ quiet_tensorflow()
 from musegen_lessons.corpus import load_melodies  # noqa: E402
 from musegen_lessons.dataset import build_dataset  # noqa: E402
 from musegen_lessons.generate import (  # noqa: E402
-    KerasStepGenerator, NumpyStepGenerator, WindowedGenerator, generate, seed_from_piece,
+    KerasStepGenerator,
+    NumpyStepGenerator,
+    WindowedGenerator,
+    generate,
+    seed_from_piece,
 )
 from musegen_lessons.models import load_melody_model  # noqa: E402
 
@@ -34,8 +38,11 @@ def main():
     model, vocabulary, _ = load_melody_model()
     piece = build_dataset(load_melodies("chorales", quick=False).pieces).pieces["test"][0]
     seed_tokens, bar_steps, pickup = seed_from_piece(piece, 16)
-    generators = {"naive window loop": WindowedGenerator(model), "tf.function step": KerasStepGenerator(model),
-                  "numpy step": NumpyStepGenerator(model)}
+    generators = {
+        "naive window loop": WindowedGenerator(model),
+        "tf.function step": KerasStepGenerator(model),
+        "numpy step": NumpyStepGenerator(model),
+    }
     rows = {}
     for name, generator in generators.items():
         generate(generator, vocabulary, seed_tokens, 8, seed=0, bar_steps=bar_steps, pickup_steps=pickup)  # warm up
@@ -45,23 +52,38 @@ def main():
             generate(generator, vocabulary, seed_tokens, STEPS[name], seed=0, bar_steps=bar_steps, pickup_steps=pickup)
             timings.append(time.perf_counter() - started)
         steps = len(seed_tokens) + STEPS[name] - 1
-        rows[name] = {"steps": steps, "seconds": round(min(timings), 4), "steps_per_second": round(steps / min(timings), 1)}
+        rows[name] = {
+            "steps": steps,
+            "seconds": round(min(timings), 4),
+            "steps_per_second": round(steps / min(timings), 1),
+        }
     baseline = rows["naive window loop"]["steps_per_second"]
     for row in rows.values():
         row["x_real_time"] = round(row["steps_per_second"] / REAL_TIME_STEPS_PER_SECOND, 1)
         row["x_naive_loop"] = round(row["steps_per_second"] / baseline, 1)
     numpy_row = rows["numpy step"]
-    goals = {"numpy_at_least_5000_steps_per_second": numpy_row["steps_per_second"] >= 5000,
-             "numpy_at_least_100x_naive": numpy_row["x_naive_loop"] >= 100}
+    goals = {
+        "numpy_at_least_5000_steps_per_second": numpy_row["steps_per_second"] >= 5000,
+        "numpy_at_least_100x_naive": numpy_row["x_naive_loop"] >= 100,
+    }
 
     print(f"{'generator':<20}{'steps/s':>10}{'x real time':>13}{'x naive loop':>14}")
     for name, row in rows.items():
         print(f"{name:<20}{row['steps_per_second']:>10,.0f}{row['x_real_time']:>13,.0f}{row['x_naive_loop']:>14,.1f}")
     print("goals: " + ", ".join(f"{k} {'yes' if v else 'NO'}" for k, v in goals.items()))
     RESULTS.parent.mkdir(exist_ok=True)
-    RESULTS.write_text(json.dumps({"benchmark": "generation speed, one step at a time", "rows": rows, "goals": goals,
-                                   "machine": {"python": platform.python_version(), "cores": os.cpu_count()}},
-                                  indent=1) + "\n")
+    RESULTS.write_text(
+        json.dumps(
+            {
+                "benchmark": "generation speed, one step at a time",
+                "rows": rows,
+                "goals": goals,
+                "machine": {"python": platform.python_version(), "cores": os.cpu_count()},
+            },
+            indent=1,
+        )
+        + "\n"
+    )
     print(f"Written to {RESULTS}")
 
 

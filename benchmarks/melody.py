@@ -25,15 +25,20 @@ quiet_tensorflow()
 from musegen_lessons.corpus import load_melodies  # noqa: E402
 from musegen_lessons.dataset import build_dataset  # noqa: E402
 from musegen_lessons.training import EPOCHS, evaluate_model, run_baselines, train_melody_model  # noqa: E402
+
 RESULTS = Path(__file__).with_name("results") / "melody.json"
 
 
 def train_and_score(dataset, label):
     model, history, seconds = train_melody_model(dataset, epochs=EPOCHS, verbose=0)
-    return {"model": label, "parameters": int(model.count_params()), "train_seconds": round(seconds, 1),
-            "epochs_run": len(history["loss"]),
-            "valid": evaluate_model(model, dataset.pieces["valid"], dataset.vocabulary),
-            "test": evaluate_model(model, dataset.pieces["test"], dataset.vocabulary)}
+    return {
+        "model": label,
+        "parameters": int(model.count_params()),
+        "train_seconds": round(seconds, 1),
+        "epochs_run": len(history["loss"]),
+        "valid": evaluate_model(model, dataset.pieces["valid"], dataset.vocabulary),
+        "test": evaluate_model(model, dataset.pieces["test"], dataset.vocabulary),
+    }
 
 
 def main():
@@ -56,25 +61,37 @@ def main():
         "trained_within_5_minutes": model["train_seconds"] <= 300,
     }
 
-    print(f"Chorales, tune-disjoint split: {', '.join(f'{k} {len(v)}' for k, v in dataset.pieces.items())} pieces;"
-          f" test {model['test']['tokens']:,} tokens scored")
+    print(
+        f"Chorales, tune-disjoint split: {', '.join(f'{k} {len(v)}' for k, v in dataset.pieces.items())} pieces;"
+        f" test {model['test']['tokens']:,} tokens scored"
+    )
     print(f"{'model':<28}{'parameters':>11}{'test NLL':>10}{'accuracy':>10}{'onset acc.':>11}{'train s':>9}")
     for row in rows:
         test = row["test"]
         seconds = f"{row['train_seconds']:>9.0f}" if "train_seconds" in row else f"{'-':>9}"
-        print(f"{row['model']:<28}{row['parameters']:>11,}{test['nll']:>10.3f}{test['accuracy']:>10.3f}"
-              f"{test['onset_accuracy']:>11.3f}{seconds}")
-    print(f"NLL {goals['nll_below_best_1_to_5_gram']:.0%} below the best 1- to 5-gram; goals: "
-          + ", ".join(f"{k} {'yes' if v else 'NO'}" for k, v in goals.items() if isinstance(v, bool)))
+        print(
+            f"{row['model']:<28}{row['parameters']:>11,}{test['nll']:>10.3f}{test['accuracy']:>10.3f}"
+            f"{test['onset_accuracy']:>11.3f}{seconds}"
+        )
+    print(
+        f"NLL {goals['nll_below_best_1_to_5_gram']:.0%} below the best 1- to 5-gram; goals: "
+        + ", ".join(f"{k} {'yes' if v else 'NO'}" for k, v in goals.items() if isinstance(v, bool))
+    )
     RESULTS.parent.mkdir(exist_ok=True)
-    RESULTS.write_text(json.dumps({
-        "benchmark": "melody model vs n-gram baselines, chorales, tune-disjoint test split",
-        "epochs": EPOCHS,
-        "rows": rows,
-        "goals": goals,
-        "machine": {"python": platform.python_version(), "cores": os.cpu_count()},
-        "wall_seconds": round(time.perf_counter() - started, 1),
-    }, indent=1) + "\n")
+    RESULTS.write_text(
+        json.dumps(
+            {
+                "benchmark": "melody model vs n-gram baselines, chorales, tune-disjoint test split",
+                "epochs": EPOCHS,
+                "rows": rows,
+                "goals": goals,
+                "machine": {"python": platform.python_version(), "cores": os.cpu_count()},
+                "wall_seconds": round(time.perf_counter() - started, 1),
+            },
+            indent=1,
+        )
+        + "\n"
+    )
     print(f"Written to {RESULTS}")
 
 

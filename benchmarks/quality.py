@@ -48,15 +48,26 @@ def main():
     print(f"{'set':<24}{'mean OA':>9}{'mean KL':>9}{'scale cons.':>13}{'mean |interval|':>17}")
     for name, row in rows.items():
         features = row["features"]
-        print(f"{name:<24}{row['mean_overlap']:>9.3f}{row['mean_kl']:>9.3f}"
-              f"{features['scale consistency']['generated_mean']:>13.3f}{features['mean |interval|']['generated_mean']:>17.3f}")
+        print(
+            f"{name:<24}{row['mean_overlap']:>9.3f}{row['mean_kl']:>9.3f}"
+            f"{features['scale consistency']['generated_mean']:>13.3f}{features['mean |interval|']['generated_mean']:>17.3f}"
+        )
     print(f"closest to the held-out chorales: {closest}")
     RESULTS.parent.mkdir(exist_ok=True)
-    RESULTS.write_text(json.dumps({
-        "benchmark": "Yang-Lerch comparison of generated melody sets with the held-out chorales",
-        "seed": SEED, "reference_melodies": len(reference), "rows": rows, "closest_temperature": closest,
-        "machine": {"python": platform.python_version(), "cores": os.cpu_count()},
-    }, indent=1) + "\n")
+    RESULTS.write_text(
+        json.dumps(
+            {
+                "benchmark": "Yang-Lerch comparison of generated melody sets with the held-out chorales",
+                "seed": SEED,
+                "reference_melodies": len(reference),
+                "rows": rows,
+                "closest_temperature": closest,
+                "machine": {"python": platform.python_version(), "cores": os.cpu_count()},
+            },
+            indent=1,
+        )
+        + "\n"
+    )
     print(f"Written to {RESULTS}")
 
 

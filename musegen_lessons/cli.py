@@ -30,10 +30,19 @@ def main(argv=None):
 
     train_parser = commands.add_parser("train", help="train the melody model and save it with its metrics")
     train_parser.add_argument("--corpus", choices=("chorales", "folk"), default="chorales")
-    train_parser.add_argument("--limit", type=int, default=None, metavar="N",
-                              help="only the first N chorales (or folk-song books); default all")
-    train_parser.add_argument("--epochs", type=int, default=EPOCHS,
-                              help=f"most epochs (early stopping may end sooner); default {EPOCHS}, which fits 5 minutes on 2 cores")
+    train_parser.add_argument(
+        "--limit",
+        type=int,
+        default=None,
+        metavar="N",
+        help="only the first N chorales (or folk-song books); default all",
+    )
+    train_parser.add_argument(
+        "--epochs",
+        type=int,
+        default=EPOCHS,
+        help=f"most epochs (early stopping may end sooner); default {EPOCHS}, which fits 5 minutes on 2 cores",
+    )
     train_parser.add_argument("--window", type=int, default=64, metavar="STEPS", help="window length in 16th notes")
     train_parser.add_argument("--stride", type=int, default=4, metavar="STEPS", help="steps between training windows")
     train_parser.add_argument("--batch-size", type=int, default=64)
@@ -41,15 +50,24 @@ def main(argv=None):
     train_parser.add_argument("--lstm-units", type=int, default=128)
     train_parser.add_argument("--lstm-layers", type=int, default=2)
     train_parser.add_argument("--conv-filters", type=int, default=64)
-    train_parser.add_argument("--augment", type=int, default=0, metavar="SEMITONES",
-                              help="add training copies transposed by up to ± this many semitones (0: none)")
+    train_parser.add_argument(
+        "--augment",
+        type=int,
+        default=0,
+        metavar="SEMITONES",
+        help="add training copies transposed by up to ± this many semitones (0: none)",
+    )
     train_parser.add_argument("--seed", type=int, default=0)
     train_parser.add_argument("--out", type=Path, required=True, metavar="DIR", help="folder for the model files")
 
     compose_parser = commands.add_parser("compose", help="write a new melody as .mid, .wav and .svg")
     compose_parser.add_argument("--out", type=Path, required=True, metavar="DIR", help="folder for the files")
-    compose_parser.add_argument("--seed-notes", default="C4 D4 E4", metavar="NOTES",
-                                help="the opening, e.g. 'C4 D4 E4:2' (name[:quarters]; r for a rest)")
+    compose_parser.add_argument(
+        "--seed-notes",
+        default="C4 D4 E4",
+        metavar="NOTES",
+        help="the opening, e.g. 'C4 D4 E4:2' (name[:quarters]; r for a rest)",
+    )
     compose_parser.add_argument("--temperature", type=float, default=0.9)
     compose_parser.add_argument("--top-k", type=int, default=None)
     compose_parser.add_argument("--top-p", type=float, default=None)
@@ -126,11 +144,19 @@ def _train(args, argv):
     corpus = load_melodies(args.corpus, limit=args.limit, quick=False)
     print(corpus.report())
     augment = range(-args.augment, args.augment + 1) if args.augment else ()
-    dataset = build_dataset(corpus.pieces, window_steps=args.window, stride=args.stride, augment=augment, seed=args.seed)
+    dataset = build_dataset(
+        corpus.pieces, window_steps=args.window, stride=args.stride, augment=augment, seed=args.seed
+    )
     print(dataset.summary())
     model, history, seconds = train_melody_model(
-        dataset, epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.learning_rate, seed=args.seed,
-        lstm_units=args.lstm_units, lstm_layers=args.lstm_layers, conv_filters=args.conv_filters,
+        dataset,
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        learning_rate=args.learning_rate,
+        seed=args.seed,
+        lstm_units=args.lstm_units,
+        lstm_layers=args.lstm_layers,
+        conv_filters=args.conv_filters,
     )
     metrics = {
         "command": "musegen " + " ".join(argv if argv is not None else sys.argv[1:]),
@@ -142,15 +168,21 @@ def _train(args, argv):
         "history": {key: [round(float(v), 4) for v in values] for key, values in history.items()},
         "valid": evaluate_model(model, dataset.pieces["valid"], dataset.vocabulary),
         "test": evaluate_model(model, dataset.pieces["test"], dataset.vocabulary),
-        "machine": {"cores": os.cpu_count(), "python": platform.python_version(),
-                    "tensorflow": installed_version("tensorflow"), "keras": installed_version("keras")},
+        "machine": {
+            "cores": os.cpu_count(),
+            "python": platform.python_version(),
+            "tensorflow": installed_version("tensorflow"),
+            "keras": installed_version("keras"),
+        },
     }
     save_melody_model(model, dataset.vocabulary, metrics, args.out)
     print(f"trained {metrics['epochs_run']} epochs in {seconds:.0f} s; {metrics['parameters']:,} parameters")
     for split in ("valid", "test"):
         scores = metrics[split]
-        print(f"{split:<6} NLL {scores['nll']:.4f} nats/token   accuracy {scores['accuracy']:.3f}   "
-              f"onset accuracy {scores['onset_accuracy']:.3f}   ({scores['tokens']:,} tokens)")
+        print(
+            f"{split:<6} NLL {scores['nll']:.4f} nats/token   accuracy {scores['accuracy']:.3f}   "
+            f"onset accuracy {scores['onset_accuracy']:.3f}   ({scores['tokens']:,} tokens)"
+        )
     print(f"saved to {args.out}/")
     return 0
 
@@ -178,8 +210,15 @@ def _compose(args):
     with tempfile.TemporaryDirectory(prefix="musegen-compose-") as scratch:
         # everything is written to a scratch folder first, so a failure leaves nothing half-written in --out
         written = compose_melody(
-            Path(scratch), seed_notes=args.seed_notes, length=args.length, temperature=args.temperature,
-            top_k=args.top_k, top_p=args.top_p, key=args.key, tempo_bpm=args.tempo, seed=args.seed,
+            Path(scratch),
+            seed_notes=args.seed_notes,
+            length=args.length,
+            temperature=args.temperature,
+            top_k=args.top_k,
+            top_p=args.top_p,
+            key=args.key,
+            tempo_bpm=args.tempo,
+            seed=args.seed,
             model_dir=args.model,
         )
         args.out.mkdir(parents=True, exist_ok=True)

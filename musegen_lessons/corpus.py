@@ -204,8 +204,7 @@ def clean_melody(part, key, piece_id, collection, title):
         return None, TOO_SHORT
     bar_steps, pickup_steps, meter = _bar_position(part)
     key_name = f"{key.tonic.name.replace('-', 'b')} {key.mode}"  # music21 writes B-flat as 'B-'
-    piece = Piece(piece_id, collection, title, key_name, shift, meter, bar_steps,
-                  pickup_steps, tokens)
+    piece = Piece(piece_id, collection, title, key_name, shift, meter, bar_steps, pickup_steps, tokens)
     return piece, None
 
 
@@ -281,8 +280,12 @@ def _extract_folk_book(book):
     for number, score in enumerate(opus.scores, start=1):
         piece_id = f"{book}#{number}"
         try:
-            results.append((piece_id, *clean_melody(score.parts[0], score.analyze("key"), piece_id, "folk",
-                                                    _title(score, piece_id))))
+            results.append(
+                (
+                    piece_id,
+                    *clean_melody(score.parts[0], score.analyze("key"), piece_id, "folk", _title(score, piece_id)),
+                )
+            )
         except Exception as error:
             results.append((piece_id, None, f"failed: {type(error).__name__}: {error}"))
     return results
@@ -292,7 +295,7 @@ def _collect(collection, results, source):
     pieces, dropped, failed, seen = [], {}, {}, set()
     for piece_id, piece, reason in (row for rows in results for row in rows):
         if reason and reason.startswith("failed: "):
-            failed[piece_id] = reason[len("failed: "):]
+            failed[piece_id] = reason[len("failed: ") :]
         elif piece is None:
             dropped.setdefault(reason, []).append(piece_id)
         elif tuple(piece.tokens) in seen:

@@ -164,11 +164,16 @@ def build_dataset(pieces, window_steps=WINDOW_STEPS, stride=1, augment=(), fract
     for name in SPLITS:
         melodies = [(_tokens(p), step_positions(p)) for p in by_split[name]]
         if name == "train" and augment:
-            melodies = [(copy, beats) for tokens, beats in melodies
-                        for copy in augment_by_transposition([tokens], augment, vocabulary)]
+            melodies = [
+                (copy, beats)
+                for tokens, beats in melodies
+                for copy in augment_by_transposition([tokens], augment, vocabulary)
+            ]
         step = stride if name == "train" else max(window_steps // 4, 1)
-        cut = [(make_windows(vocabulary.encode(tokens), window_steps, step), make_windows(beats, window_steps, step)[0])
-               for tokens, beats in melodies]
+        cut = [
+            (make_windows(vocabulary.encode(tokens), window_steps, step), make_windows(beats, window_steps, step)[0])
+            for tokens, beats in melodies
+        ]
         empty = np.zeros((0, window_steps), np.int32)
         windows[name] = (_stack([c[0][0] for c in cut], empty), _stack([c[0][1] for c in cut], empty))
         positions[name] = _stack([c[1] for c in cut], empty)

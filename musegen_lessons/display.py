@@ -41,8 +41,11 @@ def show_piano_roll(music, ax=None, title=None, steps_per_quarter=STEPS_PER_QUAR
     else:
         pm = as_pretty_midi(music)
         # one colour per instrument (a chorale's four voices), so each line can be followed by eye
-        voices = [(instrument.name, midi_to_notes(_only(pm, instrument), unit="quarters")) for instrument in pm.instruments
-                  if not instrument.is_drum]
+        voices = [
+            (instrument.name, midi_to_notes(_only(pm, instrument), unit="quarters"))
+            for instrument in pm.instruments
+            if not instrument.is_drum
+        ]
         end = max((n[2] for _, notes in voices for n in notes), default=1.0)
         gap = 0.1  # a visible gap between a note and the same key struck again
     if ax is None:
@@ -211,9 +214,7 @@ def notes_to_stream(notes):
         element = music21.note.Note(spelled[0]) if len(spelled) == 1 else music21.chord.Chord(spelled)
         element.quarterLength = end - start
         stream.insert(start, element)
-    overlapping = any(
-        a.offset + a.quarterLength > b.offset for a, b in zip(stream.notes, list(stream.notes)[1:])
-    )
+    overlapping = any(a.offset + a.quarterLength > b.offset for a, b in zip(stream.notes, list(stream.notes)[1:]))
     return stream.chordify() if overlapping else stream
 
 
@@ -245,8 +246,12 @@ def show_course_map():
         ax.text(x + width / 2, 0.34, what, ha="center", va="center", fontsize=9)
         ax.text(x + width / 2, -0.25, f"lesson {lessons}", ha="center", va="center", fontsize=9, color="0.35")
         if i + 1 < len(COURSE_MAP):
-            ax.annotate("", xy=(x + width + gap - 0.05, 0.5), xytext=(x + width + 0.08, 0.5),
-                        arrowprops={"arrowstyle": "->", "lw": 1.5})
+            ax.annotate(
+                "",
+                xy=(x + width + gap - 0.05, 0.5),
+                xytext=(x + width + 0.08, 0.5),
+                arrowprops={"arrowstyle": "->", "lw": 1.5},
+            )
     ax.set_xlim(-0.2, len(COURSE_MAP) * (width + gap) - gap + 0.2)
     ax.set_ylim(-0.5, 1.2)
     ax.axis("off")

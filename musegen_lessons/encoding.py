@@ -49,11 +49,15 @@ def notes_to_tokens(notes, steps_per_quarter=STEPS_PER_QUARTER):
         raise MelodyError("The melody has no notes, so there is nothing to encode. Check where the notes came from.")
     tokens = []
     for note in notes:
-        pitch, start, end = int(note[0]), quarters_to_steps(note[1], steps_per_quarter), quarters_to_steps(
-            note[2], steps_per_quarter
+        pitch, start, end = (
+            int(note[0]),
+            quarters_to_steps(note[1], steps_per_quarter),
+            quarters_to_steps(note[2], steps_per_quarter),
         )
         if end <= start:
-            raise MelodyError(f"The note {midi_to_name(pitch)} at {note[1]} has no length on the grid (ends at {note[2]}).")
+            raise MelodyError(
+                f"The note {midi_to_name(pitch)} at {note[1]} has no length on the grid (ends at {note[2]})."
+            )
         if start < len(tokens):
             raise MelodyError(
                 f"The note {midi_to_name(pitch)} at quarter {note[1]} starts before the previous note ends: the melody "
@@ -144,7 +148,7 @@ class Vocabulary:
 
     @property
     def pitches(self):
-        return self.tokens[len(SPECIAL_TOKENS):]
+        return self.tokens[len(SPECIAL_TOKENS) :]
 
     def __len__(self):
         return len(self.tokens)
@@ -190,13 +194,13 @@ class Vocabulary:
         if (
             not isinstance(tokens, list)
             or tokens[: len(SPECIAL_TOKENS)] != list(SPECIAL_TOKENS)
-            or not all(_is_pitch(t) for t in tokens[len(SPECIAL_TOKENS):])
+            or not all(_is_pitch(t) for t in tokens[len(SPECIAL_TOKENS) :])
         ):
             raise MelodyError(
                 "This is not a saved Vocabulary: that is JSON with a list 'tokens' of REST, HOLD and then MIDI "
                 "pitch numbers. Save vocabularies with Vocabulary.save."
             )
-        vocabulary = cls(tokens[len(SPECIAL_TOKENS):])
+        vocabulary = cls(tokens[len(SPECIAL_TOKENS) :])
         if vocabulary.tokens != tokens:
             raise MelodyError("This saved Vocabulary is not in sorted order; it was not written by Vocabulary.save.")
         return vocabulary

@@ -14,7 +14,6 @@ numpy by `sample_next`, which also keeps the melody valid: never a HOLD at the s
 Lesson: 06_generation
 """
 
-
 import numpy as np
 
 from . import equations
@@ -25,8 +24,22 @@ from .notation import name_to_midi, quarters_to_steps
 
 KEYS = {  # key name -> (tonic pitch class, mode); the melody model writes in C major or A minor
     f"{name} {mode}": (pitch_class, mode)
-    for pitch_class, names in enumerate([("C",), ("C#", "Db"), ("D",), ("D#", "Eb"), ("E",), ("F",),
-                                         ("F#", "Gb"), ("G",), ("G#", "Ab"), ("A",), ("A#", "Bb"), ("B",)])
+    for pitch_class, names in enumerate(
+        [
+            ("C",),
+            ("C#", "Db"),
+            ("D",),
+            ("D#", "Eb"),
+            ("E",),
+            ("F",),
+            ("F#", "Gb"),
+            ("G",),
+            ("G#", "Ab"),
+            ("A",),
+            ("A#", "Bb"),
+            ("B",),
+        ]
+    )
     for name in names
     for mode in ("major", "minor")
 }
@@ -47,7 +60,9 @@ def parse_melody(text, steps_per_quarter=4):
         try:
             quarters = float(length) if length else 1.0
         except ValueError:
-            raise NotationError(f"{word!r}: the part after ':' must be a length in quarter notes, like 'C4:0.5'.") from None
+            raise NotationError(
+                f"{word!r}: the part after ':' must be a length in quarter notes, like 'C4:0.5'."
+            ) from None
         if not quarters > 0:
             raise NotationError(f"{word!r}: a length must be above 0 quarter notes.")
         steps = quarters_to_steps(quarters, steps_per_quarter)
@@ -151,10 +166,13 @@ class KerasStepGenerator:
         self._tf = tf
         reference = NumpyStepGenerator(model)  # the same weights, taken out the same way
         self.weights = {
-            "token": tf.constant(reference.token_table), "beat": tf.constant(reference.beat_table),
-            "conv": tf.constant(reference.conv_kernel), "conv_bias": tf.constant(reference.conv_bias),
+            "token": tf.constant(reference.token_table),
+            "beat": tf.constant(reference.beat_table),
+            "conv": tf.constant(reference.conv_kernel),
+            "conv_bias": tf.constant(reference.conv_bias),
             "lstms": [[tf.constant(w) for w in layer] for layer in reference.lstms],
-            "dense": tf.constant(reference.dense_kernel), "dense_bias": tf.constant(reference.dense_bias),
+            "dense": tf.constant(reference.dense_kernel),
+            "dense_bias": tf.constant(reference.dense_bias),
         }
         self._kernel_size = reference.conv_kernel.shape[0]
         self._step = tf.function(self._graph_step)
@@ -202,8 +220,10 @@ class WindowedGenerator:
     def step(self, token, position):
         self.tokens.append(int(token))
         self.positions.append(int(position))
-        features = {"tokens": np.array([self.tokens[-self.window_steps :]], np.int32),
-                    "positions": np.array([self.positions[-self.window_steps :]], np.int32)}
+        features = {
+            "tokens": np.array([self.tokens[-self.window_steps :]], np.int32),
+            "positions": np.array([self.positions[-self.window_steps :]], np.int32),
+        }
         return self.model.predict(features, verbose=0)[0, -1]
 
 
@@ -241,8 +261,18 @@ class UniformStepGenerator:
         return self.probabilities
 
 
-def generate(generator, vocabulary, seed_tokens, length, temperature=1.0, top_k=None, top_p=None, seed=0,
-             bar_steps=16, pickup_steps=0):
+def generate(
+    generator,
+    vocabulary,
+    seed_tokens,
+    length,
+    temperature=1.0,
+    top_k=None,
+    top_p=None,
+    seed=0,
+    bar_steps=16,
+    pickup_steps=0,
+):
     """Continue a seed melody by `length` steps, sampling one token at a time; return seed and continuation.
 
     Lesson: 06_generation
@@ -319,9 +349,19 @@ def key_names():
     return sorted(KEYS, key=lambda k: (KEYS[k][0], KEYS[k][1] == "minor", "b" in k.split()[0], k))
 
 
-
-def compose_melody(folder, seed_notes="C4 D4 E4", length=128, temperature=0.9, top_k=None, top_p=None,
-                   key="C major", tempo_bpm=100, seed=0, model_dir=None, name="melody"):
+def compose_melody(
+    folder,
+    seed_notes="C4 D4 E4",
+    length=128,
+    temperature=0.9,
+    top_k=None,
+    top_p=None,
+    key="C major",
+    tempo_bpm=100,
+    seed=0,
+    model_dir=None,
+    name="melody",
+):
     """Write a new melody as MIDI, WAV and an engraved SVG score into a folder; return the three paths.
 
     Lesson: 06_generation
@@ -352,8 +392,9 @@ def compose_melody(folder, seed_notes="C4 D4 E4", length=128, temperature=0.9, t
     return [midi_path, wav_path, svg_path]
 
 
-def evaluation_sets(model, vocabulary, dataset, temperatures=(0.5, 0.8, 1.0, 1.2, 1.5), seed_steps=16, steps=128,
-                    seed=0):
+def evaluation_sets(
+    model, vocabulary, dataset, temperatures=(0.5, 0.8, 1.0, 1.2, 1.5), seed_steps=16, steps=128, seed=0
+):
     """The melody sets that lesson 07 compares, each continuing the first `seed_steps` of every held-out chorale.
 
     Lesson: 07_evaluation
@@ -378,9 +419,19 @@ def evaluation_sets(model, vocabulary, dataset, temperatures=(0.5, 0.8, 1.0, 1.2
     }
     for name, (generator, temperature) in generators.items():
         sets[name] = [
-            excerpt(generate(generator, vocabulary, p.tokens[:seed_steps], steps, temperature=temperature,
-                             seed=seed + i, bar_steps=p.bar_steps, pickup_steps=p.pickup_steps), seed_steps)
+            excerpt(
+                generate(
+                    generator,
+                    vocabulary,
+                    p.tokens[:seed_steps],
+                    steps,
+                    temperature=temperature,
+                    seed=seed + i,
+                    bar_steps=p.bar_steps,
+                    pickup_steps=p.pickup_steps,
+                ),
+                seed_steps,
+            )
             for i, p in enumerate(test)
         ]
     return sets
-

@@ -87,8 +87,10 @@ def grade_notebook(path, timeout=DEFAULT_TIMEOUT, quick=True):
             else:
                 os.environ["MUSEGEN_QUICK"] = previous
 
-    return [_result(ex, nb.cells[check_cells[ex.id]], replies.get(check_cells[ex.id]), timeout, died)
-            for ex in lesson_exercises]
+    return [
+        _result(ex, nb.cells[check_cells[ex.id]], replies.get(check_cells[ex.id]), timeout, died)
+        for ex in lesson_exercises
+    ]
 
 
 def _restore_check_cells(nb, lesson_exercises):
@@ -120,7 +122,9 @@ def _result(ex, cell, reply, timeout, died):
     if reply is None:
         return ExerciseResult(ex.id, ex.title, ERROR, died or "the check cell did not run")
     if reply.get("ename") == _TIMEOUT_NAME:
-        return ExerciseResult(ex.id, ex.title, ERROR, f"timed out: the check ran longer than {timeout} s (an endless loop?)")
+        return ExerciseResult(
+            ex.id, ex.title, ERROR, f"timed out: the check ran longer than {timeout} s (an endless loop?)"
+        )
     if reply.get("status") == "error":
         return ExerciseResult(ex.id, ex.title, ERROR, f"{reply.get('ename')}: {reply.get('evalue')}")
     return ExerciseResult(ex.id, ex.title, ERROR, "the check cell ran but reported no result")
@@ -155,4 +159,3 @@ def results_to_json(graded):
 def _one_line(text, limit=110):
     text = " ".join(str(text).split())
     return text if len(text) <= limit else text[: limit - 3] + "..."
-

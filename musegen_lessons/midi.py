@@ -60,7 +60,9 @@ def read_midi(source, require_notes=True):
             f"{error}). It may be truncated: export or download it again."
         ) from error
     if require_notes and not any(instrument.notes for instrument in pm.instruments):
-        raise MidiReadError(f"Cannot use {where}: the MIDI data is valid but holds no notes, so there is nothing to play or learn.")
+        raise MidiReadError(
+            f"Cannot use {where}: the MIDI data is valid but holds no notes, so there is nothing to play or learn."
+        )
     return pm
 
 

@@ -40,10 +40,12 @@ def build_melody_model(
 
     tokens = keras.Input((None,), dtype="int32", name="tokens")
     positions = keras.Input((None,), dtype="int32", name="positions")
-    x = keras.layers.Concatenate(name="token_and_beat")([
-        keras.layers.Embedding(vocab_size, embedding_dim, name="token_embedding")(tokens),
-        keras.layers.Embedding(MAX_BAR_STEPS, position_dim, name="beat_embedding")(positions),
-    ])
+    x = keras.layers.Concatenate(name="token_and_beat")(
+        [
+            keras.layers.Embedding(vocab_size, embedding_dim, name="token_embedding")(tokens),
+            keras.layers.Embedding(MAX_BAR_STEPS, position_dim, name="beat_embedding")(positions),
+        ]
+    )
     x = keras.layers.Conv1D(conv_filters, kernel_size, padding="causal", activation="relu", name="causal_conv")(x)
     for layer in range(lstm_layers):
         x = keras.layers.LSTM(lstm_units, return_sequences=True, name=f"lstm_{layer + 1}")(x)

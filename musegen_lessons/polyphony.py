@@ -37,8 +37,10 @@ LOWEST_MIDI = 21  # A0, the piano's lowest key; key k is MIDI 21 + k
 JSB_ENV = "MUSEGEN_JSB"
 # The course folder's neighbour, where the shared benchmark data sits in CI; a student's copy has no such folder.
 JSB_BESIDE_COURSE = Path(__file__).resolve().parents[2] / "shared" / "benchmarks" / "jsb" / "jsb-chorales-quarter.json"
-JSB_PUBLIC_COPY = ("https://github.com/czhuang/JSB-Chorales-dataset (jsb-chorales-quarter.pkl: the same split, "
-                   "to be saved as JSON in the structure read_jsb reads)")
+JSB_PUBLIC_COPY = (
+    "https://github.com/czhuang/JSB-Chorales-dataset (jsb-chorales-quarter.pkl: the same split, "
+    "to be saved as JSON in the structure read_jsb reads)"
+)
 FRAMES_CACHE_FORMAT = 1
 TUNE_PITCHES = 8  # how many notes of the top line name a tune, for the split by tune
 QUICK_CHORALES = 80  # quick mode reads this many chorales when it builds the split from music21
@@ -83,8 +85,10 @@ class FrameSplit:
         lines = [f"{self.source}"]
         for split in SPLITS:
             frames = sum(len(p) for p in self.pieces[split])
-            lines.append(f"  {split:<6}{len(self.pieces[split]):>5} pieces {frames:>7,} frames "
-                         f"{frames - len(self.pieces[split]):>7,} scored")
+            lines.append(
+                f"  {split:<6}{len(self.pieces[split]):>5} pieces {frames:>7,} frames "
+                f"{frames - len(self.pieces[split]):>7,} scored"
+            )
         return "\n".join(lines)
 
 
@@ -178,18 +182,28 @@ def read_jsb(path):
     path = Path(path)
     try:
         data = json.loads(path.read_text())
-        pieces = {split: [np.array([pitches_to_frame(step) for step in piece], np.uint8).reshape(-1, KEYS)
-                          for piece in data[split]] for split in SPLITS}
+        pieces = {
+            split: [
+                np.array([pitches_to_frame(step) for step in piece], np.uint8).reshape(-1, KEYS)
+                for piece in data[split]
+            ]
+            for split in SPLITS
+        }
     except FileNotFoundError:
-        raise DataFileError(f"No JSB file at '{path}'. Set {JSB_ENV} to the quarter-note JSON file "
-                            f"(public copy: {JSB_PUBLIC_COPY}), or unset it to use music21's chorales.") from None
+        raise DataFileError(
+            f"No JSB file at '{path}'. Set {JSB_ENV} to the quarter-note JSON file "
+            f"(public copy: {JSB_PUBLIC_COPY}), or unset it to use music21's chorales."
+        ) from None
     except (ValueError, KeyError, TypeError, OSError, ShapeError) as error:
-        raise DataFileError(f"'{path}' is not the JSB quarter-note split ({type(error).__name__}: {error}). It "
-                            "must be JSON {'train'|'valid'|'test': [piece, ...]}, piece = [[midi pitch, ...], ...].") from error
+        raise DataFileError(
+            f"'{path}' is not the JSB quarter-note split ({type(error).__name__}: {error}). It "
+            "must be JSON {'train'|'valid'|'test': [piece, ...]}, piece = [[midi pitch, ...], ...]."
+        ) from error
     if any(len(piece) < 2 for split in SPLITS for piece in pieces[split]) or not all(pieces.values()):
         raise DataFileError(f"'{path}' has an empty split or a piece shorter than two frames: nothing to score.")
-    return FrameSplit("JSB Chorales, the benchmark's own split (Boulanger-Lewandowski et al. 2012)", True,
-                      pieces, str(path))
+    return FrameSplit(
+        "JSB Chorales, the benchmark's own split (Boulanger-Lewandowski et al. 2012)", True, pieces, str(path)
+    )
 
 
 def chorale_frames(score, semitones=0):
@@ -200,8 +214,12 @@ def chorale_frames(score, semitones=0):
     Only the four voices are read (a score's instrument parts, where there are any, double them or decorate).
     """
     parts = [p for p in score.parts if _voice_name(p)] or list(score.parts)[-4:]
-    notes = [(int(p.midi) + semitones, float(n.offset), float(n.offset + n.quarterLength))
-             for part in parts for n in part.stripTies().flatten().notes for p in n.pitches]
+    notes = [
+        (int(p.midi) + semitones, float(n.offset), float(n.offset + n.quarterLength))
+        for part in parts
+        for n in part.stripTies().flatten().notes
+        for p in n.pitches
+    ]
     length = int(np.ceil(max(end for _, _, end in notes) - 1e-9))
     frames = np.zeros((length, KEYS), np.uint8)
     for pitch, start, end in notes:
@@ -232,8 +250,10 @@ def build_chorale_split(quick=None, cache=True, progress=True):
             temporary = path.with_suffix(f".{os.getpid()}.tmp")
             temporary.write_text(json.dumps({"source": source, "pieces": cached}))
             os.replace(temporary, path)
-    frames = [np.array([pitches_to_frame(s) for s in cached[piece.id]], np.uint8).reshape(-1, KEYS)
-              for piece in melodies.pieces]
+    frames = [
+        np.array([pitches_to_frame(s) for s in cached[piece.id]], np.uint8).reshape(-1, KEYS)
+        for piece in melodies.pieces
+    ]
     indices = split_by_tune([top_line(f) for f in frames], pitches=TUNE_PITCHES)
     pieces = {split: [frames[i] for i in indices[split]] for split in SPLITS}
     label = f"music21's Bach chorales{f' (quick mode: the first {QUICK_CHORALES})' if quick else ''}, split by tune"
@@ -320,8 +340,11 @@ def score_split(predict, pieces):
     probabilities = np.concatenate([r[0] for r in results])
     predicted = np.concatenate([r[1] for r in results])
     targets = np.concatenate([np.asarray(p)[1:] for p in pieces])
-    return {"nll": float(frame_nll(probabilities, targets).mean()),
-            "accuracy": frame_accuracy(predicted, targets), "frames": len(targets)}
+    return {
+        "nll": float(frame_nll(probabilities, targets).mean()),
+        "accuracy": frame_accuracy(predicted, targets),
+        "frames": len(targets),
+    }
 
 
 # ---------------------------------------------------------------------------------------------------- baselines
@@ -354,8 +377,13 @@ class MarkovModel:
     def fit(self, pieces, smoothing=1.0):
         previous = np.concatenate([np.asarray(p)[:-1] for p in pieces]).astype(bool)
         current = np.concatenate([np.asarray(p)[1:] for p in pieces]).astype(bool)
-        self.p = np.stack([((current & (previous == state)).sum(axis=0) + smoothing)
-                           / ((previous == state).sum(axis=0) + 2 * smoothing) for state in (False, True)])
+        self.p = np.stack(
+            [
+                ((current & (previous == state)).sum(axis=0) + smoothing)
+                / ((previous == state).sum(axis=0) + 2 * smoothing)
+                for state in (False, True)
+            ]
+        )
         return self
 
     def predict(self, pieces):
@@ -431,8 +459,9 @@ def _keras_objects():
 _keras_objects.cache = {}
 
 
-def build_frame_model(output="autoregressive", lstm_units=256, lstm_layers=1, made_hidden=256, input_dropout=0.2,
-                      dropout=0.3, skip=False):
+def build_frame_model(
+    output="autoregressive", lstm_units=256, lstm_layers=1, made_hidden=256, input_dropout=0.2, dropout=0.3, skip=False
+):
     """An LSTM over past frames, with an independent or an autoregressive (MADE) output over the 88 keys.
 
     Lesson: 08_polyphony
@@ -467,16 +496,20 @@ def build_frame_model(output="autoregressive", lstm_units=256, lstm_layers=1, ma
     if output == "autoregressive":
         masked = _keras_objects()["MaskedDense"]
         current = inputs["current"] = keras.Input((None, KEYS), name="current")
-        hidden = keras.layers.Add(name="made_hidden_sum")([
-            masked(made_hidden, "to_hidden", made_hidden, name="made_in")(current),
-            keras.layers.Dense(made_hidden, use_bias=False, name="made_from_past")(h),
-        ])
+        hidden = keras.layers.Add(name="made_hidden_sum")(
+            [
+                masked(made_hidden, "to_hidden", made_hidden, name="made_in")(current),
+                keras.layers.Dense(made_hidden, use_bias=False, name="made_from_past")(h),
+            ]
+        )
         hidden = keras.layers.Activation("relu", name="made_hidden")(hidden)
-        logits = keras.layers.Add(name="logits")([
-            logits,
-            masked(KEYS, "to_output", made_hidden, use_bias=False, name="made_out")(hidden),
-            masked(KEYS, "direct", made_hidden, use_bias=False, name="made_direct")(current),
-        ])
+        logits = keras.layers.Add(name="logits")(
+            [
+                logits,
+                masked(KEYS, "to_output", made_hidden, use_bias=False, name="made_out")(hidden),
+                masked(KEYS, "direct", made_hidden, use_bias=False, name="made_direct")(current),
+            ]
+        )
     probabilities = keras.layers.Activation("sigmoid", name="p_key")(logits)
     return keras.Model(inputs, probabilities, name=f"{output}_frame_model")
 
@@ -521,7 +554,7 @@ def keras_predict(model, pieces, batch_size=64):
         sampler = FrameSampler(model)
         summary = keras.Model(model.input["previous"], model.get_layer("summary").output)
     for start in range(0, len(pieces), batch_size):
-        batch = pieces[start:start + batch_size]
+        batch = pieces[start : start + batch_size]
         inputs, probabilities = _run(model, batch)
         if is_autoregressive(model):
             predicted = sampler.decode(np.asarray(summary(inputs, training=False)), greedy=True)
@@ -554,9 +587,20 @@ def augment_pieces(pieces, semitones):
     return [p for p in moved if p is not None]
 
 
-def train_frame_model(split, output="autoregressive", epochs=200, batch_size=8, learning_rate=2e-3,
-                      augment=(0,), patience=8, decay_patience=3, max_seconds=None, verbose=0, seed=0,
-                      **architecture):
+def train_frame_model(
+    split,
+    output="autoregressive",
+    epochs=200,
+    batch_size=8,
+    learning_rate=2e-3,
+    augment=(0,),
+    patience=8,
+    decay_patience=3,
+    max_seconds=None,
+    verbose=0,
+    seed=0,
+    **architecture,
+):
     """Train a frame model on a split's training pieces; keep the weights that scored best on validation.
 
     Lesson: 08_polyphony
@@ -588,7 +632,7 @@ def train_frame_model(split, output="autoregressive", epochs=200, batch_size=8, 
         losses = []
         # Pieces of similar length share a batch, so little of each batch is padding; batches come in random order.
         order = np.argsort([len(p) + rng.random() * 8 for p in train])
-        batches = [order[i:i + batch_size] for i in range(0, len(order), batch_size)]
+        batches = [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
         for index in rng.permutation(len(batches)):
             inputs, targets, weights = pad_pieces([train[i] for i in batches[index]])
             loss = model.train_on_batch(model_inputs(model, inputs, targets), targets, sample_weight=weights)
@@ -597,8 +641,11 @@ def train_frame_model(split, output="autoregressive", epochs=200, batch_size=8, 
         history["loss"].append(float(np.mean(losses)))
         history["val_nll"].append(val)
         if verbose:
-            print(f"epoch {epoch + 1:>3}: train {history['loss'][-1]:.3f}  valid NLL {val:.3f}  "
-                  f"({time.perf_counter() - started:.0f} s)", flush=True)
+            print(
+                f"epoch {epoch + 1:>3}: train {history['loss'][-1]:.3f}  valid NLL {val:.3f}  "
+                f"({time.perf_counter() - started:.0f} s)",
+                flush=True,
+            )
         if val < best:
             best, best_weights, waited = val, model.get_weights(), 0
         else:
@@ -675,7 +722,9 @@ class FrameSampler:
         frame = np.zeros(h.shape[:-1] + (KEYS,))
         pre_hidden = self.in_bias + h @ self.hidden_from_past
         for k in range(KEYS):
-            logit = context[..., k] + equations.relu(pre_hidden) @ self.out_kernel[:, k] + frame @ self.direct_kernel[:, k]
+            logit = (
+                context[..., k] + equations.relu(pre_hidden) @ self.out_kernel[:, k] + frame @ self.direct_kernel[:, k]
+            )
             frame[..., k] = draw(equations.sigmoid(logit))
             pre_hidden = pre_hidden + frame[..., k : k + 1] * self.in_kernel[k]
         return frame.astype(np.uint8)
@@ -748,8 +797,11 @@ def chord_statistics(frames):
     scales = [{0, 2, 4, 5, 7, 9, 11}, {0, 2, 3, 5, 7, 8, 11}]
     sounding = [set((np.flatnonzero(f) + LOWEST_MIDI) % 12) for f in frames if f.any()]
     in_key = [any(classes <= scale for scale in scales) for classes in sounding]
-    return {"four_notes": float(np.mean(counts == 4)), "in_key": float(np.mean(in_key)) if in_key else 0.0,
-            "mean_notes": float(counts.mean())}
+    return {
+        "four_notes": float(np.mean(counts == 4)),
+        "in_key": float(np.mean(in_key)) if in_key else 0.0,
+        "mean_notes": float(counts.mean()),
+    }
 
 
 def frames_to_score(frames):
@@ -769,7 +821,7 @@ def frames_to_score(frames):
     for t, frame in enumerate(frames):
         keys = np.flatnonzero(frame)
         staves[1, t, keys[: len(keys) // 2]] = 1
-        staves[0, t, keys[len(keys) // 2:]] = 1
+        staves[0, t, keys[len(keys) // 2 :]] = 1
     score = music21.stream.Score()
     for clef, staff in zip((music21.clef.TrebleClef(), music21.clef.BassClef()), staves):
         part = music21.stream.Part()

@@ -94,7 +94,14 @@ def run_baselines(dataset, orders=(1, 2, 3, 4, 5), long_orders=(6, 8, 12, 16)):
 
 
 def train_melody_model(
-    dataset, epochs=EPOCHS, batch_size=64, learning_rate=2e-3, patience=3, checkpoint=None, verbose=2, seed=0,
+    dataset,
+    epochs=EPOCHS,
+    batch_size=64,
+    learning_rate=2e-3,
+    patience=3,
+    checkpoint=None,
+    verbose=2,
+    seed=0,
     **architecture,
 ):
     """Train the lesson 05 model on a dataset's windows, with early stopping on the validation loss.
@@ -130,14 +137,20 @@ def train_melody_model(
         callbacks.append(keras.callbacks.ModelCheckpoint(str(checkpoint), save_best_only=True))
     started = time.perf_counter()
     # shuffle=False: the tf.data pipeline already shuffles the training windows
-    history = model.fit(train, validation_data=valid, epochs=epochs, callbacks=callbacks, verbose=verbose, shuffle=False)
+    history = model.fit(
+        train, validation_data=valid, epochs=epochs, callbacks=callbacks, verbose=verbose, shuffle=False
+    )
     return model, history.history, time.perf_counter() - started
 
 
 def _baseline_row(name, model, dataset, vocabulary):
-    return {"model": name, "smoothing": repr(model), "parameters": _ngram_size(model),
-            "valid": evaluate_ngram(model, dataset.pieces["valid"], vocabulary),
-            "test": evaluate_ngram(model, dataset.pieces["test"], vocabulary)}
+    return {
+        "model": name,
+        "smoothing": repr(model),
+        "parameters": _ngram_size(model),
+        "valid": evaluate_ngram(model, dataset.pieces["valid"], vocabulary),
+        "test": evaluate_ngram(model, dataset.pieces["test"], vocabulary),
+    }
 
 
 def _ngram_size(model):

@@ -30,8 +30,9 @@ def composer(model=None, vocabulary=None):
     generator = NumpyStepGenerator(model)
     style = {"description_width": "110px"}
     controls = {
-        "seed_notes": w.Text(value="E4 D4 C4 D4 E4 E4 E4:2", description="seed melody", style=style,
-                             layout=w.Layout(width="420px")),
+        "seed_notes": w.Text(
+            value="E4 D4 C4 D4 E4 E4 E4:2", description="seed melody", style=style, layout=w.Layout(width="420px")
+        ),
         "key": w.Dropdown(options=key_names(), value="C major", description="key", style=style),
         "tempo": w.IntSlider(value=100, min=40, max=200, step=4, description="tempo (bpm)", style=style),
         "length": w.IntSlider(value=128, min=16, max=512, step=16, description="length (16ths)", style=style),
@@ -47,8 +48,15 @@ def composer(model=None, vocabulary=None):
         with output:
             try:
                 values = {name: control.value for name, control in controls.items()}
-                tokens = generate(generator, vocabulary, parse_melody(values["seed_notes"]), values["length"],
-                                  temperature=values["temperature"], top_k=values["top_k"] or None, seed=values["seed"])
+                tokens = generate(
+                    generator,
+                    vocabulary,
+                    parse_melody(values["seed_notes"]),
+                    values["length"],
+                    temperature=values["temperature"],
+                    top_k=values["top_k"] or None,
+                    seed=values["seed"],
+                )
                 pm = melody_to_midi(tokens, tempo_bpm=values["tempo"], key=values["key"])
             except MuseGenError as error:
                 print(f"Cannot compose: {error}")
@@ -61,10 +69,15 @@ def composer(model=None, vocabulary=None):
             display(HTML(midi_download_link(pm)))
 
     button.on_click(on_generate)
-    return w.VBox([w.HBox([controls["seed_notes"], controls["key"]]),
-                   w.HBox([controls["tempo"], controls["length"]]),
-                   w.HBox([controls["temperature"], controls["top_k"]]),
-                   w.HBox([controls["seed"], button]), output])
+    return w.VBox(
+        [
+            w.HBox([controls["seed_notes"], controls["key"]]),
+            w.HBox([controls["tempo"], controls["length"]]),
+            w.HBox([controls["temperature"], controls["top_k"]]),
+            w.HBox([controls["seed"], button]),
+            output,
+        ]
+    )
 
 
 def midi_download_link(pm, filename="melody.mid"):

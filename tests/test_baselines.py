@@ -132,8 +132,10 @@ def test_add_k_on_a_seen_context_is_the_textbook_formula():
     assert model.probability(4, [1]) == pytest.approx(0.5 / (3 + 0.5 * 5))
 
 
-@pytest.mark.parametrize("arguments", [{"smoothing": "add-k", "k": 0}, {"smoothing": "absolute", "discount": 1.0},
-                                       {"smoothing": "kneser-ney"}])
+@pytest.mark.parametrize(
+    "arguments",
+    [{"smoothing": "add-k", "k": 0}, {"smoothing": "absolute", "discount": 1.0}, {"smoothing": "kneser-ney"}],
+)
 def test_impossible_smoothing_settings_are_refused(arguments):
     from musegen_lessons.baselines import NGramModel
 

@@ -54,13 +54,15 @@ def _top_k(p, k):
 def _specified_model(vocab_size):
     import keras
 
-    return keras.Sequential([
-        keras.Input((None,), dtype="int32"),
-        keras.layers.Embedding(vocab_size, 16),
-        keras.layers.Conv1D(32, 3, padding="causal", activation="relu"),
-        keras.layers.LSTM(64, return_sequences=True),
-        keras.layers.Dense(vocab_size, activation="softmax"),
-    ])
+    return keras.Sequential(
+        [
+            keras.Input((None,), dtype="int32"),
+            keras.layers.Embedding(vocab_size, 16),
+            keras.layers.Conv1D(32, 3, padding="causal", activation="relu"),
+            keras.layers.LSTM(64, return_sequences=True),
+            keras.layers.Dense(vocab_size, activation="softmax"),
+        ]
+    )
 
 
 def _stub(*args):
@@ -91,6 +93,7 @@ def test_a_constant_answer_fails_with_a_message(exercise_id):
 
 def test_a_crashing_answer_names_the_input_and_the_error():
     with pytest.raises(CheckFailed, match=r"my_name_to_midi\('C4'\).*KeyError"):
+
         def my_name_to_midi(name):
             return {}[name]
 

@@ -146,8 +146,8 @@ def test_loaded_chorales_are_in_c_major_or_a_minor(chorales):
 
 
 def test_loaded_chorales_are_the_first_ones_of_the_catalogue(chorales):
-    read = [p.id for p in chorales.pieces] + [i for ids in chorales.dropped.values() for i in ids] + list(
-        chorales.failed
+    read = (
+        [p.id for p in chorales.pieces] + [i for ids in chorales.dropped.values() for i in ids] + list(chorales.failed)
     )
     assert sorted(read) == sorted(chorale_names()[:12])
     assert {p.collection for p in chorales.pieces} == {"chorales"}
@@ -418,7 +418,10 @@ def test_3_4_melody_with_a_one_beat_upbeat_starts_eight_steps_into_its_bar():
     upbeat.append(meter.TimeSignature("3/4"))
     upbeat.append(note.Note("G4", quarterLength=1.0))
     upbeat.paddingLeft = 2.0  # the bar is missing its first two beats: the tune starts on beat 3
-    bars = [stream.Measure(_quarters(*names), number=i) for i, names in enumerate([("C5", "D5", "E5"), ("F5", "E5", "D5")], 1)]
+    bars = [
+        stream.Measure(_quarters(*names), number=i)
+        for i, names in enumerate([("C5", "D5", "E5"), ("F5", "E5", "D5")], 1)
+    ]
     piece, reason = _clean(stream.Part([upbeat, *bars]))
     assert reason is None
     assert (piece.time_signature, piece.bar_steps, piece.pickup_steps) == ("3/4", 12, 8)

@@ -51,7 +51,9 @@ def harmonised_twice(chorales):
     """
     pieces = list(chorales)
     for piece in chorales[::3]:
-        pieces.append(dataclasses.replace(piece, id=piece.id + "/shorter", tokens=piece.tokens[: len(piece.tokens) // 2]))
+        pieces.append(
+            dataclasses.replace(piece, id=piece.id + "/shorter", tokens=piece.tokens[: len(piece.tokens) // 2])
+        )
         pieces.append(dataclasses.replace(piece, id=piece.id + "/longer", tokens=piece.tokens + piece.tokens[-16:]))
     return pieces
 
@@ -245,7 +247,10 @@ def test_augmentation_keeps_the_originals_with_shift_zero(vocabulary):
 
 def test_augmentation_without_zero_drops_the_originals(vocabulary):
     melodies = [[60, HOLD, 62, REST, 64]]
-    assert augment_by_transposition(melodies, [-2, 2], vocabulary) == [[58, HOLD, 60, REST, 62], [62, HOLD, 64, REST, 66]]
+    assert augment_by_transposition(melodies, [-2, 2], vocabulary) == [
+        [58, HOLD, 60, REST, 62],
+        [62, HOLD, 64, REST, 66],
+    ]
 
 
 def test_augmented_copies_are_the_melody_transposed(vocabulary):
@@ -320,14 +325,18 @@ def test_augmentation_adds_training_windows(plain, augmented):
 
 
 def test_valid_windows_step_a_quarter_of_a_window(plain):
-    expected = sum(len(make_windows(plain.vocabulary.encode(p.tokens), WINDOW, WINDOW // 4)[0]) for p in plain.pieces["valid"])
+    expected = sum(
+        len(make_windows(plain.vocabulary.encode(p.tokens), WINDOW, WINDOW // 4)[0]) for p in plain.pieces["valid"]
+    )
     assert len(plain.windows["valid"][0]) == expected
 
 
 def test_train_windows_use_the_given_stride(chorales):
     one_step = build_dataset(chorales, window_steps=WINDOW, stride=1)
     four_steps = build_dataset(chorales, window_steps=WINDOW, stride=4)
-    expected = sum(len(make_windows(four_steps.vocabulary.encode(p.tokens), WINDOW, 4)[0]) for p in four_steps.pieces["train"])
+    expected = sum(
+        len(make_windows(four_steps.vocabulary.encode(p.tokens), WINDOW, 4)[0]) for p in four_steps.pieces["train"]
+    )
     assert len(four_steps.windows["train"][0]) == expected < len(one_step.windows["train"][0])
 
 
@@ -363,7 +372,9 @@ def test_tf_dataset_batches_have_the_window_shape_and_int32(windows):
 def test_tf_dataset_yields_every_window_once_with_its_target(windows):
     batches = list(make_tf_dataset(*windows, batch_size=8, shuffle=True))
     pairs = sorted(
-        (tuple(x), tuple(y)) for inputs, targets in batches for x, y in zip(inputs.numpy().tolist(), targets.numpy().tolist())
+        (tuple(x), tuple(y))
+        for inputs, targets in batches
+        for x, y in zip(inputs.numpy().tolist(), targets.numpy().tolist())
     )
     assert pairs == sorted((tuple(x), tuple(y)) for x, y in zip(windows[0].tolist(), windows[1].tolist()))
 

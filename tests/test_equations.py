@@ -386,7 +386,9 @@ def test_simple_rnn_equals_keras_simple_rnn(activation, return_sequences, batche
     theirs = np.asarray(layer(x))
     x, theirs = (x, theirs) if batched else (x[0], theirs[0])
     ours = simple_rnn(x, kernel, recurrent_kernel, bias, activation=activation, return_sequences=return_sequences)
-    assert_equal_to_keras(ours, theirs, f"simple_rnn random {activation} sequences={return_sequences} batched={batched}")
+    assert_equal_to_keras(
+        ours, theirs, f"simple_rnn random {activation} sequences={return_sequences} batched={batched}"
+    )
 
 
 def test_simple_rnn_equals_keras_on_one_hot_tokens(soprano_one_hot):

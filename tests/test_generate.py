@@ -17,8 +17,15 @@ from musegen_lessons.dataset import build_dataset, step_positions  # noqa: E402
 from musegen_lessons.encoding import HOLD, REST, validate_tokens  # noqa: E402
 from musegen_lessons.errors import MelodyError, NotationError  # noqa: E402
 from musegen_lessons.generate import (  # noqa: E402
-    KerasStepGenerator, NumpyStepGenerator, WindowedGenerator, generate, key_names, melody_to_midi, parse_melody,
-    sample_next, transpose_to_key,
+    KerasStepGenerator,
+    NumpyStepGenerator,
+    WindowedGenerator,
+    generate,
+    key_names,
+    melody_to_midi,
+    parse_melody,
+    sample_next,
+    transpose_to_key,
 )
 from musegen_lessons.midi import read_midi  # noqa: E402
 from musegen_lessons.models import load_melody_model  # noqa: E402
@@ -149,15 +156,34 @@ def test_typed_notes_become_tokens():
     assert parse_melody("C4 D4:0.5 r:0.25 E4:2") == [60, HOLD, HOLD, HOLD, 62, HOLD, REST, 64] + [HOLD] * 7
 
 
-@pytest.mark.parametrize("text, error", [("H4", NotationError), ("C4:x", NotationError), ("C4:0", NotationError),
-                                         ("C4:0.3", NotationError), ("r r", MelodyError), ("", MelodyError)])
+@pytest.mark.parametrize(
+    "text, error",
+    [
+        ("H4", NotationError),
+        ("C4:x", NotationError),
+        ("C4:0", NotationError),
+        ("C4:0.3", NotationError),
+        ("r r", MelodyError),
+        ("", MelodyError),
+    ],
+)
 def test_bad_typed_notes_are_refused(text, error):
     with pytest.raises(error):
         parse_melody(text)
 
 
-@pytest.mark.parametrize("key, first", [("C major", 60), ("D major", 62), ("A minor", 60), ("E minor", 55),
-                                        ("F# minor", 57), ("Bb major", 58), ("G major", 55)])
+@pytest.mark.parametrize(
+    "key, first",
+    [
+        ("C major", 60),
+        ("D major", 62),
+        ("A minor", 60),
+        ("E minor", 55),
+        ("F# minor", 57),
+        ("Bb major", 58),
+        ("G major", 55),
+    ],
+)
 def test_transposition_to_a_key_moves_the_shorter_way(key, first):
     assert transpose_to_key([60, HOLD, REST], key) == [first, HOLD, REST]
 
@@ -181,8 +207,26 @@ def test_the_tempo_sets_the_length_in_seconds():
 
 def test_compose_writes_midi_wav_and_svg(tmp_path, capsys):
     out = tmp_path / "tunes"
-    assert main(["compose", "--out", str(out), "--seed-notes", "E4 D4 C4", "--length", "64", "--key", "D major",
-                 "--tempo", "90", "--seed", "1"]) == 0
+    assert (
+        main(
+            [
+                "compose",
+                "--out",
+                str(out),
+                "--seed-notes",
+                "E4 D4 C4",
+                "--length",
+                "64",
+                "--key",
+                "D major",
+                "--tempo",
+                "90",
+                "--seed",
+                "1",
+            ]
+        )
+        == 0
+    )
     assert sorted(p.name for p in out.iterdir()) == ["melody.mid", "melody.svg", "melody.wav"]
     assert read_midi(out / "melody.mid").get_end_time() > 2
     with wave.open(str(out / "melody.wav")) as audio:
@@ -191,14 +235,17 @@ def test_compose_writes_midi_wav_and_svg(tmp_path, capsys):
     assert str(out / "melody.mid") in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("arguments, message", [
-    (["--seed-notes", "H9"], "not a pitch name"),
-    (["--length", "0"], "--length must be at least 1"),
-    (["--temperature", "0"], "--temperature must be above 0"),
-    (["--temperature", "-1"], "--temperature must be above 0"),
-    (["--key", "X major"], "Unknown key"),
-    (["--model", "/nonexistent/model"], "No model at"),
-])
+@pytest.mark.parametrize(
+    "arguments, message",
+    [
+        (["--seed-notes", "H9"], "not a pitch name"),
+        (["--length", "0"], "--length must be at least 1"),
+        (["--temperature", "0"], "--temperature must be above 0"),
+        (["--temperature", "-1"], "--temperature must be above 0"),
+        (["--key", "X major"], "Unknown key"),
+        (["--model", "/nonexistent/model"], "No model at"),
+    ],
+)
 def test_compose_refuses_bad_arguments_and_writes_nothing(tmp_path, capsys, arguments, message):
     out = tmp_path / "tunes"
     assert main(["compose", "--out", str(out)] + arguments) == 2

@@ -94,9 +94,7 @@ def test_a_deleted_check_cell_is_put_back(tmp_path):
 
 
 def test_a_kernel_that_dies_is_reported_not_raised(tmp_path):
-    path = _submission(
-        tmp_path, "00_welcome.ipynb", {"my_seconds_per_quarter": "import os\nos._exit(1)"}
-    )
+    path = _submission(tmp_path, "00_welcome.ipynb", {"my_seconds_per_quarter": "import os\nos._exit(1)"})
     [result] = grade_notebook(path, timeout=60)
     assert result.status == ERROR and "kernel died" in result.message
 

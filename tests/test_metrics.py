@@ -115,8 +115,12 @@ def test_a_kernel_density_integrates_to_one():
 
 
 def test_a_set_compared_with_itself_overlaps_almost_entirely():
-    melodies = [quarters(60, 62, 64, 65, 67, 65, 64, 62), quarters(69, 67, 65, 64, 62, 60, 62, 64),
-                quarters(64, 64, 65, 67, 67, 65, 64, 62), quarters(60, 60, 62, 64, 62, 60, 59, 60)]
+    melodies = [
+        quarters(60, 62, 64, 65, 67, 65, 64, 62),
+        quarters(69, 67, 65, 64, 62, 60, 62, 64),
+        quarters(64, 64, 65, 67, 67, 65, 64, 62),
+        quarters(60, 60, 62, 64, 62, 60, 59, 60),
+    ]
     result = metrics.compare_sets(melodies, melodies)
     assert set(result) == set(metrics.FEATURES)
     assert result["scale consistency"]["generated_mean"] == result["scale consistency"]["reference_mean"]

@@ -15,7 +15,11 @@ from musegen_lessons.dataset import build_dataset  # noqa: E402
 from musegen_lessons.encoding import Vocabulary  # noqa: E402
 from musegen_lessons.errors import ModelFileError  # noqa: E402
 from musegen_lessons.models import (  # noqa: E402
-    MODEL_FILE, PRETRAINED, build_melody_model, load_melody_model, save_melody_model,
+    MODEL_FILE,
+    PRETRAINED,
+    build_melody_model,
+    load_melody_model,
+    save_melody_model,
 )
 from musegen_lessons.training import evaluate_model  # noqa: E402
 
@@ -30,8 +34,10 @@ def small_model():
 
 def _inputs(steps=24, seed=0):
     rng = np.random.default_rng(seed)
-    return {"tokens": rng.integers(0, len(VOCAB), (2, steps)).astype("int32"),
-            "positions": (np.arange(steps)[None].repeat(2, 0) % 16).astype("int32")}
+    return {
+        "tokens": rng.integers(0, len(VOCAB), (2, steps)).astype("int32"),
+        "positions": (np.arange(steps)[None].repeat(2, 0) % 16).astype("int32"),
+    }
 
 
 def test_the_model_gives_a_distribution_at_every_step(small_model):

@@ -34,8 +34,11 @@ def tiny_split():
     return P.FrameSplit("hand-made", False, {"train": pieces(12), "valid": pieces(4), "test": pieces(4)})
 
 
-@pytest.fixture(scope="module", params=[("independent", False), ("autoregressive", False), ("independent", True),
-                                        ("autoregressive", True)], ids=lambda p: f"{p[0]}{', skip' if p[1] else ''}")
+@pytest.fixture(
+    scope="module",
+    params=[("independent", False), ("autoregressive", False), ("independent", True), ("autoregressive", True)],
+    ids=lambda p: f"{p[0]}{', skip' if p[1] else ''}",
+)
 def small_model(request):
     keras.utils.set_random_seed(0)
     output, skip = request.param
@@ -103,8 +106,7 @@ def test_the_split_score_is_weighted_by_frames_not_by_piece():
     short, long = _piece(C_MAJOR, C_MAJOR), _piece(*[C_MAJOR] * 11)
 
     def predict(pieces):  # perfect on the short piece (1 frame), a coin toss on the long one (10 frames)
-        return [(np.where(p[1:], 1.0, 0.0) if len(p) == 2 else np.full((len(p) - 1, 88), 0.5), p[1:])
-                for p in pieces]
+        return [(np.where(p[1:], 1.0, 0.0) if len(p) == 2 else np.full((len(p) - 1, 88), 0.5), p[1:]) for p in pieces]
 
     score = P.score_split(predict, [short, long])
     assert score["frames"] == 11
@@ -125,7 +127,7 @@ def test_the_markov_model_knows_what_each_key_did_last():
         model = P.MarkovModel().fit([piece], smoothing=0)
     key = 60 - P.LOWEST_MIDI
     assert model.p[1, key] == pytest.approx(2 / 4) and model.p[0, key] == 1.0
-    (probabilities, _), = model.predict([piece])
+    ((probabilities, _),) = model.predict([piece])
     assert probabilities.shape == (5, 88) and probabilities[2, key] == pytest.approx(0.5)
 
 
@@ -156,8 +158,8 @@ def test_key_k_ignores_itself_higher_keys_and_the_future(small_model):
     for k in (0, 30, 87):
         prev, cur = previous.copy(), current.copy()
         cur[0, t, k:] = 1 - cur[0, t, k:]  # key k and every key above it, in the frame being predicted
-        cur[0, t + 1:] = 1 - cur[0, t + 1:]  # every later frame
-        prev[0, t + 1:] = 1 - prev[0, t + 1:]
+        cur[0, t + 1 :] = 1 - cur[0, t + 1 :]  # every later frame
+        prev[0, t + 1 :] = 1 - prev[0, t + 1 :]
         changed = run(prev, cur)
         np.testing.assert_allclose(changed[0, t, k], base[0, t, k], atol=1e-6)
         np.testing.assert_allclose(changed[0, :t], base[0, :t], atol=1e-6)
@@ -201,8 +203,9 @@ def test_greedy_decoding_keeps_the_keys_the_model_is_sure_of(small_model):
 
 # --------------------------------------------------------------------------------------- training and files
 def test_training_keeps_the_best_validation_weights(tiny_split):
-    model, history, seconds = P.train_frame_model(tiny_split, "autoregressive", epochs=3, patience=5,
-                                                  lstm_units=8, made_hidden=16)
+    model, history, seconds = P.train_frame_model(
+        tiny_split, "autoregressive", epochs=3, patience=5, lstm_units=8, made_hidden=16
+    )
     assert len(history["val_nll"]) == 3 and seconds > 0
     score = P.score_split(lambda p: P.keras_predict(model, p), tiny_split.pieces["valid"])
     assert score["nll"] == pytest.approx(min(history["val_nll"]), rel=1e-4)
@@ -214,8 +217,8 @@ def test_a_saved_model_loads_and_predicts_the_same(small_model, tmp_path):
     loaded, metrics = P.load_frame_model(tmp_path)
     assert metrics == {"test": {"nll": 1.0}}
     piece = _piece(C_MAJOR, G7, A_MINOR, C_MAJOR)
-    before, = P.keras_predict(small_model, [piece])
-    after, = P.keras_predict(loaded, [piece])
+    (before,) = P.keras_predict(small_model, [piece])
+    (after,) = P.keras_predict(loaded, [piece])
     np.testing.assert_allclose(after[0], before[0], atol=1e-6)
 
 
@@ -240,8 +243,15 @@ def test_a_file_in_the_benchmark_format_is_read(tmp_path):
     assert P.frame_to_pitches(split.pieces["train"][0][2]) == [59, 62, 67, 74]
 
 
-@pytest.mark.parametrize("content", ["not json", '{"train": []}', '{"train": [[[200]]], "valid": [], "test": []}',
-                                     '{"train": [[[60]]], "valid": [[[60], [62]]], "test": [[[60], [62]]]}'])
+@pytest.mark.parametrize(
+    "content",
+    [
+        "not json",
+        '{"train": []}',
+        '{"train": [[[200]]], "valid": [], "test": []}',
+        '{"train": [[[60]]], "valid": [[[60], [62]]], "test": [[[60], [62]]]}',
+    ],
+)
 def test_a_damaged_benchmark_file_is_explained(tmp_path, content):
     path = tmp_path / "jsb.json"
     path.write_text(content)
@@ -281,7 +291,7 @@ def test_the_music21_split_is_key_normalised_and_split_by_tune():
     by_class = np.bincount((np.nonzero(frames)[1] + P.LOWEST_MIDI) % 12, minlength=12)
     assert by_class.argmax() in (0, 7)  # C (tonic) or G (dominant) is the commonest pitch class
     assert P.chord_statistics(frames)["four_notes"] > 0.7
-    tunes = {s: {tuple(P.top_line(p)[:P.TUNE_PITCHES]) for p in split.pieces[s]} for s in ("train", "valid", "test")}
+    tunes = {s: {tuple(P.top_line(p)[: P.TUNE_PITCHES]) for p in split.pieces[s]} for s in ("train", "valid", "test")}
     assert not tunes["train"] & tunes["test"] and not tunes["train"] & tunes["valid"]
 
 
@@ -294,7 +304,14 @@ def test_chord_statistics_count_four_note_and_in_key_frames():
 def test_frames_are_engraved_on_two_staves():
     score = P.frames_to_score(_piece(C_MAJOR, G7, C_MAJOR))
     assert len(score.parts) == 2
-    assert sorted(p.midi for n in score.parts[1].recurse().notes for p in n.pitches) == [43, 48, 48, 59, 64, 64]  # the lower two of each chord
+    assert sorted(p.midi for n in score.parts[1].recurse().notes for p in n.pitches) == [
+        43,
+        48,
+        48,
+        59,
+        64,
+        64,
+    ]  # the lower two of each chord
     assert "<svg" in render_score(score)._repr_svg_()
 
 
@@ -310,8 +327,9 @@ def test_the_benchmark_skips_cleanly_without_the_file():
 
     script = Path(__file__).resolve().parents[1] / "benchmarks" / "jsb.py"
     before = P.BENCHMARK_RESULTS.stat().st_mtime_ns if P.BENCHMARK_RESULTS.is_file() else None
-    done = subprocess.run([sys.executable, str(script)], env={**os.environ, P.JSB_ENV: "off"},
-                          capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, str(script)], env={**os.environ, P.JSB_ENV: "off"}, capture_output=True, text=True, timeout=120
+    )
     assert done.returncode == 0 and "skipped" in done.stdout
     after = P.BENCHMARK_RESULTS.stat().st_mtime_ns if P.BENCHMARK_RESULTS.is_file() else None
     assert after == before  # the measured results are kept, not overwritten with nothing

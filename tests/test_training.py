@@ -16,7 +16,11 @@ from musegen_lessons.corpus import load_melodies  # noqa: E402
 from musegen_lessons.dataset import build_dataset  # noqa: E402
 from musegen_lessons.models import load_melody_model  # noqa: E402
 from musegen_lessons.training import (  # noqa: E402
-    evaluate_model, evaluate_ngram, next_token_scores, run_baselines, train_melody_model,
+    evaluate_model,
+    evaluate_ngram,
+    next_token_scores,
+    run_baselines,
+    train_melody_model,
 )
 
 TINY = {"lstm_units": 8, "lstm_layers": 1, "conv_filters": 8, "embedding_dim": 8, "position_dim": 4}
@@ -78,8 +82,23 @@ def test_training_improves_on_the_untrained_model_and_checkpoints(small_dataset,
 def test_musegen_train_writes_model_vocabulary_and_metrics(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("MUSEGEN_CACHE", str(tmp_path / "cache"))
     out = tmp_path / "model"
-    arguments = ["train", "--limit", "12", "--epochs", "1", "--lstm-units", "8", "--conv-filters", "8",
-                 "--window", "32", "--stride", "16", "--out", str(out)]
+    arguments = [
+        "train",
+        "--limit",
+        "12",
+        "--epochs",
+        "1",
+        "--lstm-units",
+        "8",
+        "--conv-filters",
+        "8",
+        "--window",
+        "32",
+        "--stride",
+        "16",
+        "--out",
+        str(out),
+    ]
     assert main(arguments) == 0
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["command"] == "musegen " + " ".join(arguments)

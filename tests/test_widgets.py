@@ -28,8 +28,16 @@ def _all(widget):
 
 def test_the_panel_offers_every_control(panel):
     descriptions = {w.description for w in _all(panel) if hasattr(w, "description")}
-    assert {"seed melody", "key", "tempo (bpm)", "length (16ths)", "temperature", "top-k (0: off)", "random seed",
-            "Generate"} <= descriptions
+    assert {
+        "seed melody",
+        "key",
+        "tempo (bpm)",
+        "length (16ths)",
+        "temperature",
+        "top-k (0: off)",
+        "random seed",
+        "Generate",
+    } <= descriptions
 
 
 def test_generate_plays_the_melody_and_offers_the_midi(panel, capsys):

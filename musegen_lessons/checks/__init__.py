@@ -86,8 +86,12 @@ def check(exercise_id, fn):
     try:
         message = ex.run(fn)
     except NotImplementedError:
-        _report(ex, NOT_ATTEMPTED, f"○ Exercise {ex.id} ({ex.title}) not attempted yet: replace "
-                "`raise NotImplementedError()` in the cell above with your code, run it, then run this cell.")
+        _report(
+            ex,
+            NOT_ATTEMPTED,
+            f"○ Exercise {ex.id} ({ex.title}) not attempted yet: replace "
+            "`raise NotImplementedError()` in the cell above with your code, run it, then run this cell.",
+        )
         return
     except CheckFailed as failure:
         _report(ex, FAILED, f"Exercise {ex.id} ({ex.title}) is not right yet. {failure.message}", show=False)
@@ -103,8 +107,9 @@ def call(fn, *args, **kwargs):
         raise
     except Exception as error:
         shown = ", ".join([_short(a) for a in args] + [f"{k}={_short(v)}" for k, v in kwargs.items()])
-        raise CheckFailed(f"Called as {getattr(fn, '__name__', 'your function')}({shown}), it raised "
-                          f"{type(error).__name__}: {error}") from None
+        raise CheckFailed(
+            f"Called as {getattr(fn, '__name__', 'your function')}({shown}), it raised {type(error).__name__}: {error}"
+        ) from None
 
 
 def expect_equal(fn, args, expected, hint=""):
@@ -112,8 +117,10 @@ def expect_equal(fn, args, expected, hint=""):
     got = call(fn, *args)
     if not _equal(got, expected):
         shown = ", ".join(_short(a) for a in args)
-        raise CheckFailed(f"For {getattr(fn, '__name__', 'f')}({shown}) the answer is {_short(expected)}, "
-                          f"yours was {_short(got)}. {hint}".strip())
+        raise CheckFailed(
+            f"For {getattr(fn, '__name__', 'f')}({shown}) the answer is {_short(expected)}, "
+            f"yours was {_short(got)}. {hint}".strip()
+        )
     return got
 
 
@@ -154,4 +161,3 @@ def _report(ex, status, message, show=True):
         display({RESULT_MIME: result, "text/plain": message if show else ""}, raw=True)
     elif show:
         print(message)
-

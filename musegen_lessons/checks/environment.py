@@ -13,8 +13,17 @@ from ..lesson import is_quick
 
 # The distributions the lessons import, in the order a student meets them.
 COURSE_PACKAGES = (
-    "numpy", "matplotlib", "scipy", "music21", "pretty_midi", "verovio", "midirenderer",
-    "ipywidgets", "jupyterlab", "keras", "tensorflow",
+    "numpy",
+    "matplotlib",
+    "scipy",
+    "music21",
+    "pretty_midi",
+    "verovio",
+    "midirenderer",
+    "ipywidgets",
+    "jupyterlab",
+    "keras",
+    "tensorflow",
 )
 
 

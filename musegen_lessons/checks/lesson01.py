@@ -43,7 +43,7 @@ def check_notes_to_tokens(fn):
         step = next((i for i, (a, b) in enumerate(zip(got, expected)) if a != b), min(len(got), len(expected)))
         raise CheckFailed(
             f"On the soprano of bwv66.6 ({len(expected)} steps expected, {len(got)} returned) the first "
-            f"difference is at step {step}: expected {expected[step:step + 4]}, got {list(got)[step:step + 4]}."
+            f"difference is at step {step}: expected {expected[step : step + 4]}, got {list(got)[step : step + 4]}."
         )
     return f"the soprano of bwv66.6 is {len(expected)} tokens, {sum(t == 'HOLD' for t in expected)} of them HOLD."
 

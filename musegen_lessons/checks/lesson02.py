@@ -22,8 +22,12 @@ def _real_tokens():
 def check_transposition_to_c(fn):
     for tonic in range(12):
         for mode in ("major", "minor"):
-            expect_equal(fn, (tonic, mode), transposition_to_c(tonic, mode),
-                         "Move the tonic to C (major) or A (minor), choosing the shift between -6 and +5.")
+            expect_equal(
+                fn,
+                (tonic, mode),
+                transposition_to_c(tonic, mode),
+                "Move the tonic to C (major) or A (minor), choosing the shift between -6 and +5.",
+            )
     return "F# minor moves up 3 semitones to A minor, and G major up 5 to C major: the shorter way round."
 
 
@@ -31,8 +35,12 @@ def check_transposition_to_c(fn):
 def check_transpose_tokens(fn):
     cases = [([60, "HOLD", "REST", 64], 2), (["REST", 67, "HOLD"], -7), ([72, 71, 69], 0), (_real_tokens(), 3)]
     for tokens, semitones in cases:
-        expect_equal(fn, (tokens, semitones), transpose_tokens(tokens, semitones),
-                     "Only pitches move; HOLD and REST stay where they are.")
+        expect_equal(
+            fn,
+            (tokens, semitones),
+            transpose_tokens(tokens, semitones),
+            "Only pitches move; HOLD and REST stay where they are.",
+        )
     return "pitches move, HOLD and REST stay."
 
 
@@ -61,6 +69,10 @@ def check_make_windows(fn):
 def check_tune_fingerprint(fn):
     cases = [[60, "HOLD", 62, "REST", 64], ["REST", 69] + ["HOLD"] * 3 + list(range(60, 75)), _real_tokens()]
     for tokens in cases:
-        expect_equal(fn, (tokens,), tune_fingerprint(tokens),
-                     "Take the first 10 pitches as a tuple, skipping HOLD and REST (rhythm is ignored).")
+        expect_equal(
+            fn,
+            (tokens,),
+            tune_fingerprint(tokens),
+            "Take the first 10 pitches as a tuple, skipping HOLD and REST (rhythm is ignored).",
+        )
     return "two harmonisations of one tune now share a fingerprint."

@@ -39,8 +39,10 @@ def compare(what, got, expected):
     difference = float(np.max(np.abs(got - expected))) if got.size else 0.0
     if difference > TOLERANCE:
         where = np.unravel_index(np.argmax(np.abs(got - expected)), got.shape)
-        raise CheckFailed(f"On {what}, at index {tuple(int(i) for i in where)}, Keras gives "
-                          f"{expected[where]:.5f} and yours {got[where]:.5f} (largest difference {difference:.2g}).")
+        raise CheckFailed(
+            f"On {what}, at index {tuple(int(i) for i in where)}, Keras gives "
+            f"{expected[where]:.5f} and yours {got[where]:.5f} (largest difference {difference:.2g})."
+        )
     return difference
 
 
@@ -55,7 +57,9 @@ def check_conv1d(fn):
             kernel = rng.normal(size=(kernel_size, x.shape[1], filters)).astype(np.float32)
             bias = rng.normal(size=filters).astype(np.float32)
             expected = keras_layer(keras.layers.Conv1D(filters, kernel_size), x, [kernel, bias])
-            largest = max(largest, compare(f"{what} with kernel size {kernel_size}", call(fn, x, kernel, bias), expected))
+            largest = max(
+                largest, compare(f"{what} with kernel size {kernel_size}", call(fn, x, kernel, bias), expected)
+            )
     return f"equal to keras.layers.Conv1D on a piano roll and on one-hot tokens (largest difference {largest:.1g})."
 
 
@@ -64,13 +68,24 @@ def check_conv_output_steps(fn):
     import keras
 
     for steps, kernel_size, stride, padding in [
-        (80, 3, 1, "valid"), (80, 3, 1, "same"), (80, 3, 1, "causal"), (80, 3, 2, "valid"), (81, 4, 2, "same"),
-        (64, 5, 3, "valid"), (7, 7, 1, "valid"), (100, 2, 4, "same"), (10, 3, 2, "valid"),
+        (80, 3, 1, "valid"),
+        (80, 3, 1, "same"),
+        (80, 3, 1, "causal"),
+        (80, 3, 2, "valid"),
+        (81, 4, 2, "same"),
+        (64, 5, 3, "valid"),
+        (7, 7, 1, "valid"),
+        (100, 2, 4, "same"),
+        (10, 3, 2, "valid"),
     ]:
         layer = keras.layers.Conv1D(1, kernel_size, strides=stride, padding=padding)
         expected = layer.compute_output_shape((None, steps, 1))[1]
-        expect_equal(fn, (steps, kernel_size, stride, padding), expected,
-                     "valid: floor((T - K) / s) + 1; same: ceil(T / s); causal: T (with stride 1).")
+        expect_equal(
+            fn,
+            (steps, kernel_size, stride, padding),
+            expected,
+            "valid: floor((T - K) / s) + 1; same: ceil(T / s); causal: T (with stride 1).",
+        )
     return "valid shrinks by K - 1, same and causal keep the length, stride divides it."
 
 
@@ -91,8 +106,19 @@ def check_max_pool1d(fn):
 def check_receptive_field(fn):
     from ..equations import receptive_field
 
-    for kernel_sizes, strides in [([3], [1]), ([3, 3], [1, 1]), ([3, 3, 3], [1, 1, 1]), ([3, 2], [1, 2]),
-                                  ([3, 2, 3], [1, 2, 1]), ([5, 2, 5, 2], [1, 2, 1, 2]), ([1], [1])]:
-        expect_equal(fn, (kernel_sizes, strides), receptive_field(kernel_sizes, strides),
-                     "Each layer adds (k - 1) times the product of the strides of the layers below it.")
+    for kernel_sizes, strides in [
+        ([3], [1]),
+        ([3, 3], [1, 1]),
+        ([3, 3, 3], [1, 1, 1]),
+        ([3, 2], [1, 2]),
+        ([3, 2, 3], [1, 2, 1]),
+        ([5, 2, 5, 2], [1, 2, 1, 2]),
+        ([1], [1]),
+    ]:
+        expect_equal(
+            fn,
+            (kernel_sizes, strides),
+            receptive_field(kernel_sizes, strides),
+            "Each layer adds (k - 1) times the product of the strides of the layers below it.",
+        )
     return "three 3-wide layers see 7 steps; with a 2-pooling in between, two of them already see 8."

@@ -84,6 +84,10 @@ def check_lstm_params(fn):
     for input_dim, units in [(1, 1), (35, 128), (64, 128), (128, 128), (88, 32)]:
         layer = keras.layers.LSTM(units)
         layer.build((None, None, input_dim))
-        expect_equal(fn, (input_dim, units), layer.count_params(),
-                     "Four gates, each with input weights, recurrent weights and a bias.")
+        expect_equal(
+            fn,
+            (input_dim, units),
+            layer.count_params(),
+            "Four gates, each with input weights, recurrent weights and a bias.",
+        )
     return "4 · units · (inputs + units + 1), as count_params() says."

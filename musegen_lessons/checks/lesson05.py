@@ -34,8 +34,10 @@ def check_count_bigrams(fn):
             raise CheckFailed(f"Return a dict {{(a, b): count}}, not {type(got).__name__}.")
         if dict(got) != dict(expected):
             wrong = next(iter(set(expected.items()) ^ set(dict(got).items())), None)
-            raise CheckFailed(f"For {len(sequences)} sequence(s) the counts differ, e.g. at {wrong}. Count each "
-                              "neighbouring pair inside a sequence, never across two sequences.")
+            raise CheckFailed(
+                f"For {len(sequences)} sequence(s) the counts differ, e.g. at {wrong}. Count each "
+                "neighbouring pair inside a sequence, never across two sequences."
+            )
     return f"a chorale soprano of {len(ids)} tokens holds {len(Counter(zip(ids, ids[1:])))} different bigrams."
 
 
@@ -53,8 +55,10 @@ def check_cross_entropy(fn):
         if not np.isscalar(got) and np.ndim(got) != 0:
             raise CheckFailed("Return one number: the mean over all steps.")
         if abs(float(got) - expected) > 1e-4:
-            raise CheckFailed(f"For {steps} steps over {size} tokens Keras's loss is {expected:.5f}, yours "
-                              f"{float(got):.5f}. Average -ln p[target] over the steps.")
+            raise CheckFailed(
+                f"For {steps} steps over {size} tokens Keras's loss is {expected:.5f}, yours "
+                f"{float(got):.5f}. Average -ln p[target] over the steps."
+            )
     return "equal to keras.losses.SparseCategoricalCrossentropy."
 
 
@@ -75,20 +79,29 @@ def check_build_model(fn):
     ids = np.random.default_rng(9).integers(0, vocab_size, (2, 20)).astype("int32")
     out = np.asarray(model(ids))
     if out.shape != (2, 20, vocab_size):
-        raise CheckFailed(f"For input of shape (2, 20) the output must be (2, 20, {vocab_size}), one distribution per "
-                          f"step; yours is {out.shape}. Use causal padding and return_sequences=True.")
+        raise CheckFailed(
+            f"For input of shape (2, 20) the output must be (2, 20, {vocab_size}), one distribution per "
+            f"step; yours is {out.shape}. Use causal padding and return_sequences=True."
+        )
     if not np.allclose(out.sum(axis=-1), 1, atol=1e-4):
         raise CheckFailed("Each step's output must be probabilities summing to 1: end with a softmax.")
     changed = ids.copy()
     changed[:, 10] = (changed[:, 10] + 1) % vocab_size
     leak = float(np.abs(np.asarray(model(changed)) - out)[:, :10].max())
     if leak > 1e-6:
-        raise CheckFailed(f"Changing the input at step 10 changed the outputs before step 10 (by {leak:.2g}): the "
-                          "model sees the future. Use padding='causal' in the Conv1D.")
-    expected = (embedding_params(vocab_size, 16) + conv1d_params(3, 16, 32) + lstm_params(32, 64)
-                + dense_params(64, vocab_size))
-    expect_equal(lambda m: m.count_params(), (model,), expected,
-                 "Embedding(vocab, 16), Conv1D(32, 3), LSTM(64), Dense(vocab): check the sizes.")
+        raise CheckFailed(
+            f"Changing the input at step 10 changed the outputs before step 10 (by {leak:.2g}): the "
+            "model sees the future. Use padding='causal' in the Conv1D."
+        )
+    expected = (
+        embedding_params(vocab_size, 16) + conv1d_params(3, 16, 32) + lstm_params(32, 64) + dense_params(64, vocab_size)
+    )
+    expect_equal(
+        lambda m: m.count_params(),
+        (model,),
+        expected,
+        "Embedding(vocab, 16), Conv1D(32, 3), LSTM(64), Dense(vocab): check the sizes.",
+    )
     return f"{expected:,} parameters, one distribution per step, and no step sees its future."
 
 
@@ -103,7 +116,11 @@ def check_onset_accuracy(fn):
         probabilities[np.arange(len(targets))[::3], targets[::3]] += 5  # right on every third step
         probabilities /= probabilities.sum(axis=1, keepdims=True)
         expected = next_token_scores(np.log(probabilities), targets)["onset_accuracy"]
-        expect_equal(fn, (probabilities, targets), float(expected),
-                     "Count only the steps whose target is a pitch (id 2 or more): of those, the share where the "
-                     "most probable token is the target.")
+        expect_equal(
+            fn,
+            (probabilities, targets),
+            float(expected),
+            "Count only the steps whose target is a pitch (id 2 or more): of those, the share where the "
+            "most probable token is the target.",
+        )
     return "HOLD and REST are left out, so a model cannot score by always saying HOLD."

@@ -20,8 +20,9 @@ def _distributions():
 def _compare(what, got, expected):
     got = np.asarray(got, dtype=np.float64)
     if got.shape != expected.shape or not np.allclose(got, expected, atol=1e-6):
-        raise CheckFailed(f"{what}: expected {np.round(expected[:6], 4).tolist()}..., "
-                          f"got {np.round(got.ravel()[:6], 4).tolist()}...")
+        raise CheckFailed(
+            f"{what}: expected {np.round(expected[:6], 4).tolist()}..., got {np.round(got.ravel()[:6], 4).tolist()}..."
+        )
 
 
 @exercise("06.1", "my_apply_temperature", "temperature")
@@ -53,8 +54,11 @@ def check_tokens_to_midi(fn):
 
     from ..encoding import tokens_to_notes
 
-    cases = [([60, "HOLD", "HOLD", "HOLD", 62, "HOLD"], 60), (["REST", 67, "HOLD", 65, "REST", "REST", 64], 120),
-             ([72] + ["HOLD"] * 15 + [71, "HOLD"], 90)]
+    cases = [
+        ([60, "HOLD", "HOLD", "HOLD", 62, "HOLD"], 60),
+        (["REST", 67, "HOLD", 65, "REST", "REST", 64], 120),
+        ([72] + ["HOLD"] * 15 + [71, "HOLD"], 90),
+    ]
     for tokens, tempo_bpm in cases:
         pm = call(fn, tokens, tempo_bpm)
         if not isinstance(pm, pretty_midi.PrettyMIDI):
@@ -62,8 +66,12 @@ def check_tokens_to_midi(fn):
         in_time_order = lambda notes: sorted(notes, key=lambda n: (n[1], n[0]))  # noqa: E731
         got = in_time_order((n.pitch, round(n.start, 6), round(n.end, 6)) for i in pm.instruments for n in i.notes)
         seconds = 60.0 / tempo_bpm
-        expected = in_time_order((p, round(s * seconds, 6), round(e * seconds, 6)) for p, s, e in tokens_to_notes(tokens))
+        expected = in_time_order(
+            (p, round(s * seconds, 6), round(e * seconds, 6)) for p, s, e in tokens_to_notes(tokens)
+        )
         if got != expected:
-            raise CheckFailed(f"For {tokens} at {tempo_bpm} bpm the notes (pitch, start s, end s) are {expected}; "
-                              f"yours are {got}. A 16th note lasts 60 / tempo / 4 seconds.")
+            raise CheckFailed(
+                f"For {tokens} at {tempo_bpm} bpm the notes (pitch, start s, end s) are {expected}; "
+                f"yours are {got}. A 16th note lasts 60 / tempo / 4 seconds."
+            )
     return "a 16th note lasts 15 / tempo seconds."

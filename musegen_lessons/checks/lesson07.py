@@ -27,17 +27,23 @@ def check_pitch_class_histogram(fn):
         expected = pitch_class_histogram(tokens)
         got = np.asarray(call(fn, tokens), dtype=float)
         if got.shape != (12,) or not np.allclose(got, expected, atol=1e-9):
-            raise CheckFailed(f"For {tokens[:8]}... the histogram is {np.round(expected, 3).tolist()}; yours is "
-                              f"{np.round(got, 3).tolist()}. Count each note's steps (its HOLDs too) for its pitch "
-                              "class, pitch % 12, then divide by the total.")
+            raise CheckFailed(
+                f"For {tokens[:8]}... the histogram is {np.round(expected, 3).tolist()}; yours is "
+                f"{np.round(got, 3).tolist()}. Count each note's steps (its HOLDs too) for its pitch "
+                "class, pitch % 12, then divide by the total."
+            )
     return "a long note counts for its whole length."
 
 
 @exercise("07.2", "my_scale_consistency", "scale consistency")
 def check_scale_consistency(fn):
     for tokens in _melodies():
-        expect_equal(fn, (tokens,), scale_consistency(tokens),
-                     "Try all 24 scales (12 tonics, major and natural minor); count notes, not steps.")
+        expect_equal(
+            fn,
+            (tokens,),
+            scale_consistency(tokens),
+            "Try all 24 scales (12 tonics, major and natural minor); count notes, not steps.",
+        )
     return "a C major scale scores 1.0, a chromatic run 7/12."
 
 
@@ -45,12 +51,17 @@ def check_scale_consistency(fn):
 def check_overlapping_area(fn):
     rng = np.random.default_rng(12)
     grid = np.linspace(-6, 12, 2001)
-    for a, b in [(rng.normal(0, 1, 300), rng.normal(0, 1, 300)), (rng.normal(0, 1, 200), rng.normal(3, 1, 200)),
-                 (rng.normal(0, 1, 100), rng.normal(8, 0.5, 100))]:
+    for a, b in [
+        (rng.normal(0, 1, 300), rng.normal(0, 1, 300)),
+        (rng.normal(0, 1, 200), rng.normal(3, 1, 200)),
+        (rng.normal(0, 1, 100), rng.normal(8, 0.5, 100)),
+    ]:
         p, q = gaussian_kde(a, grid), gaussian_kde(b, grid)
         expected = float(np.minimum(p, q).sum() * (grid[1] - grid[0]))
         got = call(fn, p, q, grid)
         if abs(float(got) - expected) > 1e-3:
-            raise CheckFailed(f"For two densities whose overlap is {expected:.4f} yours gives {float(got):.4f}. "
-                              "Sum the smaller of the two densities at every grid point, times the grid spacing.")
+            raise CheckFailed(
+                f"For two densities whose overlap is {expected:.4f} yours gives {float(got):.4f}. "
+                "Sum the smaller of the two densities at every grid point, times the grid spacing."
+            )
     return "1 for the same distribution, near 0 for distributions far apart."

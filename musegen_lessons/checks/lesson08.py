@@ -28,10 +28,12 @@ def check_frame_nll(fn):
         expected = frame_nll(p, frame)
         got = np.asarray(call(fn, p, frame), dtype=float)
         if got.shape != expected.shape or not np.allclose(got, expected, rtol=1e-6):
-            raise CheckFailed(f"For {'frames' if frame.ndim > 1 else 'a frame'} with pitches {_pitches(frame)} sounding, the NLL is "
-                              f"{np.round(expected, 4).tolist()} nats; yours is {np.round(got, 4).tolist()}. Sum "
-                              "−ln p over the keys that sound and −ln(1 − p) over the keys that do not, along the "
-                              "last axis.")
+            raise CheckFailed(
+                f"For {'frames' if frame.ndim > 1 else 'a frame'} with pitches {_pitches(frame)} sounding, the NLL is "
+                f"{np.round(expected, 4).tolist()} nats; yours is {np.round(got, 4).tolist()}. Sum "
+                "−ln p over the keys that sound and −ln(1 − p) over the keys that do not, along the "
+                "last axis."
+            )
     return "every key counts, the silent ones too: all-0.5 costs 88 ln 2 = 61.0 nats."
 
 
@@ -39,12 +41,19 @@ def check_frame_nll(fn):
 def check_frame_accuracy(fn):
     rng = np.random.default_rng(9)
     truth = (rng.random((20, KEYS)) < 0.05).astype(np.uint8)
-    cases = [(truth, truth), (np.zeros_like(truth), truth), ((rng.random((20, KEYS)) < 0.05).astype(np.uint8), truth),
-             (truth | (rng.random((20, KEYS)) < 0.02), truth)]
+    cases = [
+        (truth, truth),
+        (np.zeros_like(truth), truth),
+        ((rng.random((20, KEYS)) < 0.05).astype(np.uint8), truth),
+        (truth | (rng.random((20, KEYS)) < 0.02), truth),
+    ]
     for predicted, frames in cases:
-        expect_equal(fn, (predicted, frames), frame_accuracy(predicted, frames),
-                     "Count TP, FP and FN over all frames together, then TP / (TP + FP + FN); silent keys count for "
-                     "nothing.")
+        expect_equal(
+            fn,
+            (predicted, frames),
+            frame_accuracy(predicted, frames),
+            "Count TP, FP and FN over all frames together, then TP / (TP + FP + FN); silent keys count for nothing.",
+        )
     return "predicting silence everywhere scores 0, however few keys sound."
 
 
@@ -58,10 +67,12 @@ def check_made_masks(fn):
         for name, mine, right in zip(("input → hidden", "hidden → output"), got, expected):
             mine = np.asarray(mine)
             if mine.shape != right.shape or not np.array_equal(mine.astype(bool), right.astype(bool)):
-                raise CheckFailed(f"With {keys} keys and {hidden} hidden units the {name} mask is not right "
-                                  f"(expected shape {right.shape}, yours {mine.shape}). Key i has degree i + 1, "
-                                  "hidden unit j has degree 1 + j mod (keys − 1); a unit sees key i when i + 1 ≤ m_j, "
-                                  "and output k sees unit j when m_j < k + 1.")
+                raise CheckFailed(
+                    f"With {keys} keys and {hidden} hidden units the {name} mask is not right "
+                    f"(expected shape {right.shape}, yours {mine.shape}). Key i has degree i + 1, "
+                    "hidden unit j has degree 1 + j mod (keys − 1); a unit sees key i when i + 1 ≤ m_j, "
+                    "and output k sees unit j when m_j < k + 1."
+                )
     return "through any path, key k's output only hears keys below k."
 
 

@@ -12,14 +12,18 @@ def open_and_run(page, lab, notebook):
     # A workspace of its own, reset, so that no tab from an earlier test is restored beside this lesson.
     workspace = notebook.split(".")[0]
     page.goto(f"{url}/lab/workspaces/{workspace}/tree/notebooks/{notebook}?token={token}&reset")
-    page.wait_for_function(f"() => window.jupyterapp && window.jupyterapp.shell.currentWidget"
-                           f" && window.jupyterapp.shell.currentWidget.context"
-                           f" && window.jupyterapp.shell.currentWidget.context.path.endsWith('{notebook}')"
-                           " && window.jupyterapp.shell.currentWidget.sessionContext"
-                           " && window.jupyterapp.shell.currentWidget.sessionContext.session"
-                           " && window.jupyterapp.shell.currentWidget.sessionContext.session.kernel", timeout=60_000)
-    page.wait_for_function("() => window.jupyterapp.shell.currentWidget.sessionContext.session.kernel.status === 'idle'",
-                           timeout=60_000)
+    page.wait_for_function(
+        f"() => window.jupyterapp && window.jupyterapp.shell.currentWidget"
+        f" && window.jupyterapp.shell.currentWidget.context"
+        f" && window.jupyterapp.shell.currentWidget.context.path.endsWith('{notebook}')"
+        " && window.jupyterapp.shell.currentWidget.sessionContext"
+        " && window.jupyterapp.shell.currentWidget.sessionContext.session"
+        " && window.jupyterapp.shell.currentWidget.sessionContext.session.kernel",
+        timeout=60_000,
+    )
+    page.wait_for_function(
+        "() => window.jupyterapp.shell.currentWidget.sessionContext.session.kernel.status === 'idle'", timeout=60_000
+    )
     page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
     page.wait_for_function(
         """() => {
@@ -60,8 +64,9 @@ def audio_durations(page):
 
 def svg_images(page):
     """The SVG outputs (JupyterLab shows them as <img> data URLs), decoded."""
-    sources = page.evaluate("() => [...document.querySelectorAll('img')].map(i => i.src)"
-                            ".filter(s => s.startsWith('data:image/svg+xml'))")
+    sources = page.evaluate(
+        "() => [...document.querySelectorAll('img')].map(i => i.src).filter(s => s.startsWith('data:image/svg+xml'))"
+    )
     decoded = []
     for source in sources:
         header, data = source.split(",", 1)
@@ -84,8 +89,10 @@ def test_lesson_01_shows_an_engraved_score_and_a_piano_roll(page, lab):
     assert error_outputs(page) == []
     scores = svg_images(page)
     assert scores and any('class="note"' in svg for svg in scores), "no engraved score with note heads"
-    piano_rolls = page.evaluate("() => [...document.querySelectorAll('img')].filter(i => i.src.startsWith('data:image/png')"
-                                " && i.naturalWidth > 0).length")
+    piano_rolls = page.evaluate(
+        "() => [...document.querySelectorAll('img')].filter(i => i.src.startsWith('data:image/png')"
+        " && i.naturalWidth > 0).length"
+    )
     assert piano_rolls >= 3
     assert all(d > 0 for d in audio_durations(page))
     assert page.errors == []
