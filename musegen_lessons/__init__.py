@@ -1,1 +1,37 @@
+"""MuseGen Lessons: the helper package of a course in deep learning for automatic music composition.
+
+One module per concept, each naming the lesson that teaches it (see the README's module table). Importing the
+package imports neither TensorFlow nor music21; the modules that need them import them when first used.
+
+Glossary: one word for one thing, in the package, the lessons and the checks.
+
+- **pitch**: a MIDI note number, 0–127 (middle C, C4, is 60). A pitch *name* is 'C4', 'F#3', 'Bb2'.
+- **piano key**: one of the 88 keys of the piano, A0 (MIDI 21) to C8 (MIDI 108); key k is pitch 21 + k
+  (`encoding.PIANO_LOW`, `encoding.PIANO_KEYS`, `encoding.piano_key`). A column of a piano roll or a frame.
+- **key**: a musical key, a tonic and a mode ('D major', 'F# minor'; `notation.parse_key`). Never a piano key.
+- **note**: (pitch, start, end), timed in quarter notes ("quarters") unless a function says seconds.
+- **step**: one 16th note of the melody grid (`notation.STEPS_PER_QUARTER` = 4); `bar_steps` steps make a bar,
+  and `pickup_steps` is where in its bar a melody's first step falls (an upbeat).
+- **token**: what a melody has at one step: a pitch where a note starts, HOLD while it sounds, REST in silence.
+  A **token number** (id) is its place in the **vocabulary**.
+- **piano roll**: a (steps, 88) array of 0/1, one column per piano key. A **frame** is one row of a piano roll at
+  quarter-note resolution (lesson 08): the piano keys sounding at the start of a quarter note.
+- **piece**, **melody**, **tune**: a piece is one item of a collection (a chorale, a folk song); its melody is
+  the one line taken from it, as tokens; a tune is what several pieces share when Bach harmonised one hymn tune
+  more than once (the split keeps a tune's pieces together).
+- **split**: train, valid and test (`dataset.SPLITS`), always by tune. A **window** is a stretch of a melody
+  with its next-token targets.
+- **transposition**: semitones a piece was moved; `transposition_to_c` takes a key to C major or A minor, and
+  `generate.transpose_to_key` is its way back.
+- **seed**: always the random seed. The music a model continues is the *seed melody* (`seed_tokens`,
+  `seed_notes`) or the *seed frames*.
+- **NLL**: negative log-likelihood in nats (natural logarithms), per token for melodies and per frame for
+  chorales; lower is better.
+- **LSTM gates**: i (input), f (forget), g (candidate), o (output), in Keras's order; c is the cell state and h
+  the hidden state.
+- **quick mode** (`MUSEGEN_QUICK=1`) and **full mode**: small data and few epochs for the tests, or the real thing.
+- **errors**: every error the package raises on purpose is a `errors.MuseGenError`; the same condition raises
+  the same class wherever it arises (`errors` says which).
+"""
+
 __version__ = "0.1.0"

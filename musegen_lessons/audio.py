@@ -34,7 +34,10 @@ BACKENDS = ("midirenderer", "fluidsynth", "numpy")
 DEFAULT_SOUNDFONT = Path(pretty_midi.__file__).with_name("TimGM6mb.sf2")
 
 Rendering = namedtuple("Rendering", "waveform sample_rate backend message")
-Rendering.__doc__ = "A rendered waveform (float32, mono, -1..1), its sample rate, the backend that made it, and what to tell the listener."
+Rendering.__doc__ = (
+    "A rendered waveform (float32, mono, -1..1), its sample rate, the backend that made it, and what to tell the "
+    "listener."
+)
 
 
 def render_audio(

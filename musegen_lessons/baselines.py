@@ -19,6 +19,8 @@ from collections import Counter, defaultdict
 
 import numpy as np
 
+from .errors import ChoiceError
+
 SMOOTHINGS = ("witten-bell", "add-k", "absolute")
 
 
@@ -35,13 +37,13 @@ class NGramModel:
 
     def __init__(self, order, vocab_size, smoothing="witten-bell", k=0.1, discount=0.7):
         if order < 1:
-            raise ValueError(f"An n-gram has order 1 or more (order 1 is the unigram), not {order}.")
+            raise ChoiceError(f"An n-gram has order 1 or more (order 1 is the unigram), not {order}.")
         if smoothing not in SMOOTHINGS:
-            raise ValueError(f"smoothing must be one of {SMOOTHINGS}, not {smoothing!r}")
+            raise ChoiceError(f"smoothing must be one of {SMOOTHINGS}, not {smoothing!r}")
         if smoothing == "add-k" and not k > 0:
-            raise ValueError(f"add-k smoothing needs k > 0, not {k}: with k = 0 unseen tokens get probability 0.")
+            raise ChoiceError(f"add-k smoothing needs k > 0, not {k}: with k = 0 unseen tokens get probability 0.")
         if smoothing == "absolute" and not 0 < discount < 1:
-            raise ValueError(f"absolute discounting needs 0 < discount < 1, not {discount}.")
+            raise ChoiceError(f"absolute discounting needs 0 < discount < 1, not {discount}.")
         self.order, self.vocab_size, self.smoothing = int(order), int(vocab_size), smoothing
         self.k, self.discount = float(k), float(discount)
         # counts[j][context of length j] -> Counter of the next token

@@ -12,7 +12,38 @@ from .lesson import quiet_tensorflow
 from .training import EPOCHS
 
 
+def at_least_one(text):
+    """An argparse type: a whole number of at least 1 (epochs, steps, units)."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number of at least 1, not {text!r}")
+    return value
+
+
+def above_zero(text):
+    """An argparse type: a number above 0 (a temperature, a tempo, a learning rate)."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0.0
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be a number above 0, not {text!r}")
+    return value
+
+
+def share(text):
+    """An argparse type: a share in (0, 1] (nucleus sampling's top-p)."""
+    value = above_zero(text)
+    if value > 1:
+        raise argparse.ArgumentTypeError(f"must lie in (0, 1], not {text!r}")
+    return value
+
+
 def main(argv=None):
+    """Run a `musegen` command; return its exit status (2 for a bad argument or input, with a message)."""
     parser = argparse.ArgumentParser(prog="musegen", description="MuseGen Lessons: tools for the course.")
     commands = parser.add_subparsers(dest="command", required=True)
 
@@ -39,17 +70,21 @@ def main(argv=None):
     )
     train_parser.add_argument(
         "--epochs",
-        type=int,
+        type=at_least_one,
         default=EPOCHS,
         help=f"most epochs (early stopping may end sooner); default {EPOCHS}, which fits 5 minutes on 2 cores",
     )
-    train_parser.add_argument("--window", type=int, default=64, metavar="STEPS", help="window length in 16th notes")
-    train_parser.add_argument("--stride", type=int, default=4, metavar="STEPS", help="steps between training windows")
-    train_parser.add_argument("--batch-size", type=int, default=64)
-    train_parser.add_argument("--learning-rate", type=float, default=2e-3)
-    train_parser.add_argument("--lstm-units", type=int, default=128)
-    train_parser.add_argument("--lstm-layers", type=int, default=2)
-    train_parser.add_argument("--conv-filters", type=int, default=64)
+    train_parser.add_argument(
+        "--window", type=at_least_one, default=64, metavar="STEPS", help="window length in 16th notes"
+    )
+    train_parser.add_argument(
+        "--stride", type=at_least_one, default=4, metavar="STEPS", help="steps between training windows"
+    )
+    train_parser.add_argument("--batch-size", type=at_least_one, default=64)
+    train_parser.add_argument("--learning-rate", type=above_zero, default=2e-3)
+    train_parser.add_argument("--lstm-units", type=at_least_one, default=128)
+    train_parser.add_argument("--lstm-layers", type=at_least_one, default=2)
+    train_parser.add_argument("--conv-filters", type=at_least_one, default=64)
     train_parser.add_argument(
         "--augment",
         type=int,
@@ -68,16 +103,21 @@ def main(argv=None):
         metavar="NOTES",
         help="the opening, e.g. 'C4 D4 E4:2' (name[:quarters]; r for a rest)",
     )
-    compose_parser.add_argument("--temperature", type=float, default=0.9)
-    compose_parser.add_argument("--top-k", type=int, default=None)
-    compose_parser.add_argument("--top-p", type=float, default=None)
-    compose_parser.add_argument("--length", type=int, default=128, metavar="STEPS", help="new 16th-note steps")
+    compose_parser.add_argument(
+        "--temperature", type=above_zero, default=0.9, help="above 0; use a small value such as 0.1 for nearly greedy"
+    )
+    compose_parser.add_argument("--top-k", type=at_least_one, default=None)
+    compose_parser.add_argument("--top-p", type=share, default=None)
+    compose_parser.add_argument("--length", type=at_least_one, default=128, metavar="STEPS", help="new 16th-note steps")
     compose_parser.add_argument("--key", default="C major", help="e.g. 'D major', 'F# minor'")
-    compose_parser.add_argument("--tempo", type=float, default=100, metavar="BPM")
+    compose_parser.add_argument("--tempo", type=above_zero, default=100, metavar="BPM")
     compose_parser.add_argument("--seed", type=int, default=0, help="random seed: the same seed, the same melody")
-    compose_parser.add_argument("--model", type=Path, default=None, metavar="DIR", help="default: the pretrained model")
+    compose_parser.add_argument("--model", type=Path, default=None, metavar="DIR", help="default: the kept model")
 
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as stop:  # argparse has printed the usage and what was wrong (status 2), or the help (0)
+        return stop.code
     quiet_tensorflow()
     try:
         if args.command == "release":
@@ -108,9 +148,8 @@ def _release(args):
 
 
 def _grade(args):
-    from .grade import format_table, grade_notebook, results_to_json
-
     from .errors import GradeError
+    from .grade import format_table, grade_notebook, results_to_json
 
     graded, unreadable = {}, 0
     for path in args.notebooks:
@@ -137,10 +176,6 @@ def _train(args, argv):
     from .models import save_melody_model
     from .training import evaluate_model, train_melody_model
 
-    for name in ("epochs", "window", "stride", "batch_size", "lstm_units", "lstm_layers", "conv_filters"):
-        if getattr(args, name) < 1:
-            print(f"musegen train: --{name.replace('_', '-')} must be at least 1.", file=sys.stderr)
-            return 2
     corpus = load_melodies(args.corpus, limit=args.limit, quick=False)
     print(corpus.report())
     augment = range(-args.augment, args.augment + 1) if args.augment else ()
@@ -191,22 +226,8 @@ def _compose(args):
     import shutil
     import tempfile
 
-    from .errors import MelodyError
     from .generate import compose_melody
 
-    problems = []
-    if args.length < 1:
-        problems.append("--length must be at least 1 step")
-    if not args.temperature > 0:
-        problems.append("--temperature must be above 0 (use a small value such as 0.1 for nearly greedy)")
-    if args.top_k is not None and args.top_k < 1:
-        problems.append("--top-k must be at least 1")
-    if args.top_p is not None and not 0 < args.top_p <= 1:
-        problems.append("--top-p must lie in (0, 1]")
-    if not args.tempo > 0:
-        problems.append("--tempo must be above 0 bpm")
-    if problems:
-        raise MelodyError("; ".join(problems) + ".")
     with tempfile.TemporaryDirectory(prefix="musegen-compose-") as scratch:
         # everything is written to a scratch folder first, so a failure leaves nothing half-written in --out
         written = compose_melody(

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .encoding import SPECIAL_TOKENS, Vocabulary, transpose_tokens
-from .errors import MelodyError
+from .errors import ChoiceError, MelodyError
 
 SPLITS = ("train", "valid", "test")
 DEFAULT_FRACTIONS = (0.8, 0.1, 0.1)
@@ -207,7 +207,7 @@ def _tokens(piece):
 
 def _split_groups(groups, total, fractions, seed):
     if len(fractions) != len(SPLITS) or abs(sum(fractions) - 1) > 1e-9:
-        raise ValueError(f"fractions must be three shares of 1 (train, valid, test), not {fractions}")
+        raise ChoiceError(f"fractions must be three shares of 1 (train, valid, test), not {fractions}")
 
     def order(item):
         return hashlib.sha256(f"{seed}:{item[0]}".encode()).hexdigest()

@@ -6,6 +6,7 @@ Lesson: 01_representation
 import numpy as np
 
 from .encoding import piano_roll_to_notes
+from .errors import NotationError
 from .midi import as_pretty_midi, midi_to_notes
 from .notation import STEPS_PER_QUARTER, midi_to_name
 
@@ -120,7 +121,7 @@ def render_score(music):
     toolkit = verovio.toolkit()
     toolkit.setOptions(_SCORE_OPTIONS)
     if not toolkit.loadData(musicxml):
-        raise ValueError("verovio could not read the MusicXML that music21 wrote for this music.")
+        raise NotationError("verovio could not read the MusicXML that music21 wrote for this music.")
     return Score(toolkit.renderToSVG(1))
 
 
@@ -173,8 +174,9 @@ def _as_music21(music):
         return stream
     if _is_note_list(music):
         return notes_to_stream(music)
-    from music21.midi.translate import midiStringToStream
     import io
+
+    from music21.midi.translate import midiStringToStream
 
     data = io.BytesIO()
     as_pretty_midi(music).write(data)
@@ -218,13 +220,15 @@ def notes_to_stream(notes):
     return stream.chordify() if overlapping else stream
 
 
-COURSE_MAP = (
+COURSE_MAP = (  # (stage, what it does, the lessons that teach it): every lesson appears at least once
     ("data", "Bach chorales,\nfolk songs", "00, 01"),
     ("preprocessing", "clean, transpose,\ntokens, windows", "02"),
     ("CNN features", "Conv1D over\nneighbouring steps", "03"),
     ("RNN over time", "LSTM carries\nthe past", "04, 05"),
-    ("generation", "sample the next\ntoken, again", "06, 07"),
-    ("MIDI and audio", "score, piano roll,\nsound", "06"),
+    ("generation", "sample the next\ntoken, again", "06"),
+    ("evaluation", "is it music?\nmeasured", "07"),
+    ("four voices", "chords as frames,\nthe JSB benchmark", "08"),
+    ("MIDI and audio", "score, piano roll,\nsound", "00, 01, 06"),
 )
 
 
@@ -236,8 +240,8 @@ def show_course_map():
     import matplotlib.pyplot as plt
     from matplotlib.patches import FancyBboxPatch
 
-    _, ax = plt.subplots(figsize=(12, 2.6), layout="constrained")
-    width, gap = 1.7, 0.45
+    _, ax = plt.subplots(figsize=(14, 2.6), layout="constrained")
+    width, gap = 1.7, 0.4
     colours = plt.get_cmap("Blues")(np.linspace(0.25, 0.6, len(COURSE_MAP)))
     for i, ((stage, what, lessons), colour) in enumerate(zip(COURSE_MAP, colours)):
         x = i * (width + gap)

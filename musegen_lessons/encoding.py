@@ -237,14 +237,30 @@ def notes_to_piano_roll(notes, steps_per_quarter=STEPS_PER_QUARTER, steps=None):
         MelodyError: if a pitch lies off the piano (below 21 or above 108).
     """
     notes = list(notes)
-    spans = [(int(n[0]), round(n[1] * steps_per_quarter), round(n[2] * steps_per_quarter)) for n in notes]
+    spans = [(piano_key(n[0]), round(n[1] * steps_per_quarter), round(n[2] * steps_per_quarter)) for n in notes]
     total = steps if steps is not None else max((end for _, _, end in spans), default=0)
     roll = np.zeros((total, PIANO_KEYS), dtype=np.uint8)
-    for pitch, start, end in spans:
-        if not PIANO_LOW <= pitch < PIANO_LOW + PIANO_KEYS:
-            raise MelodyError(f"{midi_to_name(pitch)} (MIDI {pitch}) is off the 88-key piano (A0 = 21 to C8 = 108).")
-        roll[start:end, pitch - PIANO_LOW] = 1
+    for key, start, end in spans:
+        roll[start:end, key] = 1
     return roll
+
+
+def piano_key(pitch):
+    """The piano key of a MIDI pitch: its column k = pitch − 21 in a piano roll or a frame (A0 is key 0, C8 key 87).
+
+    Lesson: 01_representation
+
+    Raises:
+        MelodyError: the pitch lies off the 88-key piano (below 21 or above 108).
+
+    Example:
+        >>> piano_key(60)
+        39
+    """
+    key = int(pitch) - PIANO_LOW
+    if not 0 <= key < PIANO_KEYS:
+        raise MelodyError(f"MIDI pitch {pitch} is off the 88-key piano (A0 = 21 to C8 = 108).")
+    return key
 
 
 def piano_roll_to_notes(roll, steps_per_quarter=STEPS_PER_QUARTER):

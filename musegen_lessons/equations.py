@@ -1,4 +1,4 @@
-"""The equations of the layers, in plain numpy: the reference versions that lessons 03 and 04 build in front of the student.
+"""The equations of the layers in plain numpy: the versions that lessons 03 and 04 build in front of the student.
 
 Each function here is one equation from the lessons, written with numpy and nothing else, and equal (to float32
 rounding) to the Keras layer of the same name: `conv1d` is `keras.layers.Conv1D`, `max_pool1d` is
@@ -19,7 +19,7 @@ import math
 
 import numpy as np
 
-from .errors import ShapeError
+from .errors import ChoiceError, ShapeError
 
 PADDINGS = ("valid", "same", "causal")
 POOL_PADDINGS = ("valid", "same")
@@ -161,9 +161,10 @@ def conv1d(x, kernel, bias, stride=1, padding="valid", dilation=1):
         `conv_output_steps(steps, kernel_size, stride, padding, dilation)`.
 
     Raises:
-        ValueError: if a shape does not fit (the kernel's in_channels differ from x's channels, the bias is not
-            (filters,)), padding is unknown, stride or dilation is not a positive int, or with 'valid' padding x is
-            shorter than the kernel's span.
+        ShapeError: if a shape does not fit (the kernel's in_channels differ from x's channels, the bias is not
+            (filters,)), stride or dilation is not a positive int, or with 'valid' padding x is shorter than the
+            kernel's span.
+        ChoiceError: if padding is not 'valid', 'same' or 'causal'.
 
     Example:
         A 2-tap filter that subtracts the previous step from the current one marks where a key starts or stops:
@@ -232,7 +233,8 @@ def max_pool1d(x, pool_size=2, strides=None, padding="valid"):
         (out_steps, channels), or (batch, out_steps, channels) for a batched x.
 
     Raises:
-        ValueError: if x is not 2-D or 3-D, padding is unknown, or with 'valid' padding x is shorter than one window.
+        ShapeError: if x is not 2-D or 3-D, or with 'valid' padding x is shorter than one window.
+        ChoiceError: if padding is not 'valid' or 'same'.
 
     Example:
         >>> max_pool1d(np.array([[1.0], [3.0], [2.0], [0.0], [5.0]]))[:, 0]
@@ -312,7 +314,7 @@ def receptive_field(kernel_sizes, strides=None, dilations=None):
         int, the receptive field in input steps.
 
     Raises:
-        ValueError: if the sequences have different lengths or hold a non-positive value.
+        ShapeError: if the sequences have different lengths or hold a non-positive value.
 
     Example:
         Three causal convolutions of kernel 2 with dilations 1, 2, 4 (a small WaveNet) hear 8 sixteenth notes:
@@ -364,7 +366,8 @@ def simple_rnn(x, kernel, recurrent_kernel, bias, activation="tanh", h0=None, re
         (steps, units) — or (units,) with return_sequences=False — with a leading batch axis for a batched x.
 
     Raises:
-        ValueError: if a shape does not fit or the activation is unknown.
+        ShapeError: if a shape does not fit.
+        ChoiceError: if the activation is unknown.
 
     Example:
         >>> x = np.array([[1.0], [0.0]])  # one input, two steps
@@ -416,7 +419,7 @@ def lstm_step(x_t, h_prev, c_prev, kernel, recurrent_kernel, bias):
         (h_t, c_t), each (units,) or (batch, units) like h_prev.
 
     Raises:
-        ValueError: if a shape does not fit.
+        ShapeError: if a shape does not fit.
 
     Example:
         With every weight zero, all gates are σ(0) = ½ and the candidate is 0, so the cell keeps half its memory:
@@ -467,7 +470,7 @@ def lstm(x, kernel, recurrent_kernel, bias, h0=None, c0=None, return_sequences=T
         (steps, units) — or (units,) with return_sequences=False — with a leading batch axis for a batched x.
 
     Raises:
-        ValueError: if a shape does not fit.
+        ShapeError: if a shape does not fit.
     """
     x, batched = _as_sequences(x, "x", "(steps, input_dim) or (batch, steps, input_dim)")
     kernel, recurrent_kernel, bias = _check_recurrent_weights(x, kernel, recurrent_kernel, bias, gates=4)
@@ -505,7 +508,7 @@ def dense(x, kernel, bias):
         (..., units); pass it to `softmax` to get next-token probabilities.
 
     Raises:
-        ValueError: if a shape does not fit.
+        ShapeError: if a shape does not fit.
 
     Example:
         >>> dense(np.array([1.0, 2.0]), kernel=np.array([[1.0], [1.0]]), bias=np.array([0.5]))
@@ -537,7 +540,7 @@ def embedding(ids, table):
         ids.shape + (dim,).
 
     Raises:
-        ValueError: if the table is not 2-D, or a token number lies outside 0 … vocab_size − 1.
+        ShapeError: if the table is not 2-D, or a token number lies outside 0 … vocab_size − 1.
 
     Example:
         >>> embedding([2, 0], table=np.array([[0.0, 0.0], [1.0, 1.0], [2.0, 4.0]]))
@@ -637,7 +640,7 @@ def max_abs_difference(a, b):
     The lessons print it to show that a numpy equation and a Keras layer agree to float32 rounding (about 1e-6).
 
     Raises:
-        ValueError: if the shapes differ (broadcasting would hide a real mistake).
+        ShapeError: if the shapes differ (broadcasting would hide a real mistake).
 
     Example:
         >>> max_abs_difference([1.0, 2.0], [1.0, 2.5])
@@ -712,13 +715,13 @@ def _activation(activation):
         return ACTIVATIONS[activation]
     except (KeyError, TypeError):
         names = ", ".join(repr(name) for name in ACTIVATIONS if name is not None)
-        raise ShapeError(f"activation must be one of {names} or a function; got {activation!r}.") from None
+        raise ChoiceError(f"activation must be one of {names} or a function; got {activation!r}.") from None
 
 
 def _check_padding(padding, allowed):
     name = padding.lower() if isinstance(padding, str) else padding
     if name not in allowed:
-        raise ShapeError(f"padding must be one of {', '.join(map(repr, allowed))}; got {padding!r}.")
+        raise ChoiceError(f"padding must be one of {', '.join(map(repr, allowed))}; got {padding!r}.")
     return name
 
 

@@ -21,11 +21,17 @@ class MidiReadError(MuseGenError, ValueError):
 
 
 class MelodyError(MuseGenError, ValueError):
-    """A melody or token sequence that breaks the encoding's rules (no notes, overlaps, HOLD after REST)."""
+    """Music that breaks the encoding's rules: no notes, overlaps, HOLD after REST, a pitch off the piano, an
+    empty seed to continue."""
 
 
 class ShapeError(MuseGenError, ValueError):
-    """Arrays whose shapes do not fit an equation (a kernel for 10 channels given an input with 88)."""
+    """Arrays whose shapes or sizes do not fit an equation (a kernel for 10 channels given an input with 88)."""
+
+
+class ChoiceError(MuseGenError, ValueError):
+    """An argument outside the choices a function offers: an unknown collection, padding, activation, output
+    layer or smoothing, or a setting outside its range (a negative temperature, fractions that do not sum to 1)."""
 
 
 class AudioError(MuseGenError, RuntimeError):

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pretty_midi
 
-from .errors import MidiReadError
+from .errors import ChoiceError, MidiReadError
 
 Note = namedtuple("Note", "pitch start end velocity")
 Note.__doc__ = "One sounding note: MIDI pitch, start and end (seconds or quarter notes), velocity 1-127."
@@ -100,7 +100,7 @@ def midi_to_notes(pm, unit="seconds", include_drums=False):
         include_drums: drum tracks have no pitch in the musical sense; they are left out unless asked for.
     """
     if unit not in ("seconds", "quarters"):
-        raise ValueError(f"unit must be 'seconds' or 'quarters', not {unit!r}")
+        raise ChoiceError(f"unit must be 'seconds' or 'quarters', not {unit!r}")
     notes = []
     for instrument in pm.instruments:
         if instrument.is_drum and not include_drums:

@@ -16,7 +16,9 @@ from .lesson import quiet_tensorflow
 
 MAX_BAR_STEPS = 48  # positions in the bar 0 .. 47: enough for 3/2 in 16th notes
 MODEL_FILE, VOCABULARY_FILE, METRICS_FILE = "melody.keras", "vocabulary.json", "metrics.json"
-PRETRAINED = Path(__file__).resolve().parents[1] / "data" / "models" / "melody"
+# The kept model: trained for the full budget by `musegen train` and kept in the course's data/ folder, so that
+# every lesson after 05 can use a well-trained model without training one first.
+KEPT_MODEL = Path(__file__).resolve().parents[1] / "data" / "models" / "melody"
 
 
 def build_melody_model(
@@ -67,7 +69,7 @@ def save_melody_model(model, vocabulary, metrics, directory):
     return directory
 
 
-def load_melody_model(directory=PRETRAINED):
+def load_melody_model(directory=KEPT_MODEL):
     """Load a saved melody model with Keras's safe mode; return (model, vocabulary, metrics).
 
     Lesson: 05_keras_model
@@ -79,19 +81,10 @@ def load_melody_model(directory=PRETRAINED):
     path = directory / MODEL_FILE
     if not path.is_file():
         raise ModelFileError(
-            f"No model at '{path}'. Train one with `musegen train --out {directory}`, or use the pretrained model "
-            f"in '{PRETRAINED}'."
+            f"No model at '{path}'. Train one with `musegen train --out {directory}`, or use the kept model "
+            f"in '{KEPT_MODEL}'."
         )
-    quiet_tensorflow()
-    import keras
-
-    try:
-        model = keras.saving.load_model(path, safe_mode=True)
-    except Exception as error:  # a damaged zip, a truncated file or a foreign format all end here
-        raise ModelFileError(
-            f"'{path}' is not a readable Keras model ({type(error).__name__}: {error}). It may be damaged or "
-            "incomplete: train it again with `musegen train`."
-        ) from error
+    model = read_keras_model(path, "It may be damaged or incomplete: train it again with `musegen train`.")
     try:
         vocabulary = Vocabulary.load(directory / VOCABULARY_FILE)
         metrics = json.loads((directory / METRICS_FILE).read_text()) if (directory / METRICS_FILE).is_file() else {}
@@ -103,3 +96,22 @@ def load_melody_model(directory=PRETRAINED):
             f"{len(vocabulary)}: the two files do not belong together."
         )
     return model, vocabulary, metrics
+
+
+def read_keras_model(path, advice):
+    """Load a .keras file with Keras's safe mode, which refuses to run code stored inside a model file.
+
+    Lesson: 05_keras_model (lesson 08's frame models are loaded the same way)
+
+    Raises:
+        ModelFileError: the file is damaged, truncated or not a Keras model; the message ends with `advice`.
+    """
+    quiet_tensorflow()
+    import keras
+
+    try:
+        return keras.saving.load_model(path, safe_mode=True)
+    except Exception as error:  # a damaged zip, a truncated file or a foreign format all end here
+        raise ModelFileError(
+            f"'{path}' is not a readable Keras model ({type(error).__name__}: {error}). {advice}"
+        ) from error

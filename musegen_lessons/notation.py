@@ -20,6 +20,29 @@ PITCH_CLASS_NAMES = ("C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#",
 _LETTER_PITCH_CLASS = {"C": 0, "D": 2, "E": 4, "F": 5, "G": 7, "A": 9, "B": 11}
 _ACCIDENTALS = {"": 0, "#": 1, "##": 2, "b": -1, "bb": -2, "♯": 1, "♭": -1, "x": 2}
 _NAME = re.compile(r"^\s*([A-Ga-g])(##|bb|#|b|♯|♭|x)?(-?\d+)\s*$")
+# Musical keys by name ('D major', 'Eb minor') -> (tonic pitch class, mode): twelve tonics, each spelt with a sharp
+# or a flat where it has a black key, in both modes.
+KEYS_BY_NAME = {
+    f"{name} {mode}": (pitch_class, mode)
+    for pitch_class, names in enumerate(
+        [
+            ("C",),
+            ("C#", "Db"),
+            ("D",),
+            ("D#", "Eb"),
+            ("E",),
+            ("F",),
+            ("F#", "Gb"),
+            ("G",),
+            ("G#", "Ab"),
+            ("A",),
+            ("A#", "Bb"),
+            ("B",),
+        ]
+    )
+    for name in names
+    for mode in ("major", "minor")
+}
 
 
 def name_to_midi(name):
@@ -58,6 +81,27 @@ def midi_to_name(midi):
     _check_midi(midi)
     midi = int(midi)
     return f"{PITCH_CLASS_NAMES[midi % 12]}{midi // 12 - 1}"
+
+
+def parse_key(name):
+    """The tonic pitch class (C = 0 … B = 11) and the mode of a musical key: 'F# minor' -> (6, 'minor').
+
+    Lesson: 06_generation
+
+    Raises:
+        NotationError: the name is not a tonic (C, C#, Db, … B) followed by 'major' or 'minor'.
+    """
+    if name not in KEYS_BY_NAME:
+        raise NotationError(f"Unknown key {name!r}: write a tonic and a mode, e.g. 'D major' or 'F# minor'.")
+    return KEYS_BY_NAME[name]
+
+
+def key_names():
+    """Every key `parse_key` reads, in the order of the keyboard, sharps first: 'C major', 'C minor', 'C# major', …
+
+    Lesson: 06_generation
+    """
+    return sorted(KEYS_BY_NAME, key=lambda k: (KEYS_BY_NAME[k][0], KEYS_BY_NAME[k][1] == "minor", "b" in k.split()[0]))
 
 
 def midi_to_frequency(midi, a4_hz=A4_HZ):

@@ -1,4 +1,4 @@
-"""The composer: an ipywidgets panel that writes, shows and plays a new melody with the pretrained model.
+"""The composer: an ipywidgets panel that writes, shows and plays a new melody with the kept model.
 
 Lesson: 06_generation
 """
@@ -6,7 +6,8 @@ Lesson: 06_generation
 import base64
 import io
 
-from .generate import NumpyStepGenerator, generate, key_names, melody_to_midi, parse_melody, transpose_to_key
+from .generate import NumpyStepGenerator, generate, melody_to_midi, parse_melody, transpose_to_key
+from .notation import key_names
 
 
 def composer(model=None, vocabulary=None):

@@ -8,6 +8,7 @@ import pytest
 
 from musegen_lessons import __version__
 from musegen_lessons.checks import exercises
+from musegen_lessons.display import COURSE_MAP
 from musegen_lessons.release import STUB_LINE, release
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -19,8 +20,17 @@ def _read(path):
     return nbformat.read(path, as_version=4)
 
 
-def test_the_course_has_lessons_00_and_01():
-    assert {"00_welcome.ipynb", "01_representation.ipynb"} <= set(NAMES)
+def test_the_lessons_are_numbered_from_00_without_a_gap_in_both_editions():
+    assert [int(name[:2]) for name in NAMES] == list(range(len(NAMES)))
+    assert sorted(p.name for p in (ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")) == NAMES
+
+
+def test_every_lesson_is_on_the_course_map_and_in_the_readmes_lesson_map():
+    on_the_map = {number.strip() for *_, lessons in COURSE_MAP for number in lessons.split(",")}
+    assert on_the_map == {name[:2] for name in NAMES}
+    readme = (ROOT / "README.md").read_text()
+    missing = [name for name in NAMES if f"[{Path(name).stem}](notebooks/{name})" not in readme]
+    assert not missing, f"the README's lesson map has no row for {missing}"
 
 
 def test_student_edition_is_in_sync_with_solutions():

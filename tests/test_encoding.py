@@ -6,7 +6,6 @@ import numpy as np
 import pytest
 
 from musegen_lessons import corpus
-from musegen_lessons.errors import MelodyError, NotationError
 from musegen_lessons.encoding import (
     HOLD,
     PIANO_KEYS,
@@ -20,6 +19,7 @@ from musegen_lessons.encoding import (
     tokens_to_text,
     validate_tokens,
 )
+from musegen_lessons.errors import MelodyError, NotationError
 
 
 @pytest.fixture(scope="module")
@@ -333,6 +333,13 @@ def test_chorale_piano_roll_round_trips_to_notes(chorale):
 
 def test_piano_roll_joins_a_repeated_key_into_one_note():
     assert piano_roll_to_notes(notes_to_piano_roll([(60, 0, 1), (60, 1, 2)])) == [(60, 0.0, 2.0)]
+
+
+def test_a_roll_of_quarter_note_frames_reads_back_in_quarters():
+    frames = np.zeros((4, 88), np.uint8)  # lesson 08's frames: one row per quarter note
+    frames[[0, 1], 60 - 21] = frames[0, 64 - 21] = frames[1, 65 - 21] = frames[3, 60 - 21] = 1
+    notes = piano_roll_to_notes(frames, steps_per_quarter=1)
+    assert notes == [(60, 0.0, 2.0), (64, 0.0, 1.0), (65, 1.0, 2.0), (60, 3.0, 4.0)]
 
 
 def test_piano_roll_of_wrong_shape_raises_melody_error():

@@ -1,8 +1,8 @@
 """pyproject.toml and environment.yml (conda, Binder) install the same course."""
 
-import tomllib
 from pathlib import Path
 
+import tomllib
 import yaml
 from packaging.requirements import Requirement
 

@@ -5,23 +5,17 @@ same float32 input — random numbers, a Bach chorale's piano roll, or its sopra
 that the largest absolute difference is below 1e-5.
 """
 
-import os
+import subprocess
+import sys
+import warnings
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # before Keras imports TensorFlow: no start-up noise
-os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")  # the same CPU maths as the lessons' set-up
+import keras
+import numpy as np
+import pytest
 
-import subprocess  # noqa: E402
-import sys  # noqa: E402
-import warnings  # noqa: E402
-
-import keras  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-
-from musegen_lessons import corpus  # noqa: E402
-from musegen_lessons.errors import ShapeError  # noqa: E402
-from musegen_lessons.encoding import Vocabulary, notes_to_piano_roll, notes_to_tokens, one_hot  # noqa: E402
-from musegen_lessons.equations import (  # noqa: E402
+from musegen_lessons import corpus
+from musegen_lessons.encoding import Vocabulary, notes_to_piano_roll, notes_to_tokens, one_hot
+from musegen_lessons.equations import (
     conv1d,
     conv1d_params,
     conv_output_steps,
@@ -41,7 +35,8 @@ from musegen_lessons.equations import (  # noqa: E402
     softmax,
     tanh,
 )
-from musegen_lessons.midi import as_pretty_midi, midi_to_notes  # noqa: E402
+from musegen_lessons.errors import ChoiceError, ShapeError
+from musegen_lessons.midi import as_pretty_midi, midi_to_notes
 
 TOLERANCE = 1e-5  # float32 rounding of sums over up to a few hundred terms stays far below this
 DIFFERENCES = {}  # test input -> largest absolute difference seen, kept for reporting
@@ -197,7 +192,7 @@ def test_conv1d_rejects_a_bias_of_the_wrong_length():
 
 
 def test_conv1d_rejects_an_unknown_padding():
-    with pytest.raises(ShapeError, match="padding must be one of 'valid', 'same', 'causal'"):
+    with pytest.raises(ChoiceError, match="padding must be one of 'valid', 'same', 'causal'"):
         conv1d(np.zeros((16, 2)), np.zeros((3, 2, 4)), np.zeros(4), padding="full")
 
 
@@ -240,7 +235,7 @@ def test_max_pool1d_same_padding_never_picks_the_padding():
 
 
 def test_max_pool1d_rejects_causal_padding():
-    with pytest.raises(ShapeError, match="padding must be one of 'valid', 'same'"):
+    with pytest.raises(ChoiceError, match="padding must be one of 'valid', 'same'"):
         max_pool1d(np.zeros((8, 2)), 2, padding="causal")
 
 
@@ -418,7 +413,7 @@ def test_simple_rnn_rejects_a_kernel_that_does_not_match_the_input():
 
 
 def test_simple_rnn_rejects_an_unknown_activation():
-    with pytest.raises(ShapeError, match="activation must be one of"):
+    with pytest.raises(ChoiceError, match="activation must be one of"):
         simple_rnn(np.zeros((10, 5)), np.zeros((5, 4)), np.zeros((4, 4)), np.zeros(4), activation="softsign")
 
 

@@ -1,27 +1,23 @@
-"""The melody model: its shapes, its causality, saving and loading it safely, and the pretrained model kept in data/."""
+"""The melody model: its shapes, its causality, saving and loading it safely, and the kept model kept in data/."""
 
 import json
-import os
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+import keras
+import numpy as np
+import pytest
 
-import keras  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-
-from musegen_lessons.corpus import load_melodies  # noqa: E402
-from musegen_lessons.dataset import build_dataset  # noqa: E402
-from musegen_lessons.encoding import Vocabulary  # noqa: E402
-from musegen_lessons.errors import ModelFileError  # noqa: E402
-from musegen_lessons.models import (  # noqa: E402
+from musegen_lessons.corpus import load_melodies
+from musegen_lessons.dataset import build_dataset
+from musegen_lessons.encoding import Vocabulary
+from musegen_lessons.errors import ModelFileError
+from musegen_lessons.models import (
+    KEPT_MODEL,
     MODEL_FILE,
-    PRETRAINED,
     build_melody_model,
     load_melody_model,
     save_melody_model,
 )
-from musegen_lessons.training import evaluate_model  # noqa: E402
+from musegen_lessons.training import evaluate_model
 
 VOCAB = Vocabulary(range(60, 73))
 
@@ -107,15 +103,15 @@ def test_safe_mode_refuses_a_model_that_carries_code(tmp_path):
         load_melody_model(folder)
 
 
-def test_the_pretrained_model_was_made_by_musegen_train():
-    _, _, metrics = load_melody_model(PRETRAINED)
+def test_the_kept_model_was_made_by_musegen_train():
+    _, _, metrics = load_melody_model(KEPT_MODEL)
     assert metrics["command"].startswith("musegen train")
     assert metrics["test"]["tokens"] > 5000
 
 
-def test_the_pretrained_model_scores_what_its_metrics_record(tmp_path, monkeypatch):
+def test_the_kept_model_scores_what_its_metrics_record(tmp_path, monkeypatch):
     """Loads the whole chorale corpus (cached after the first run) and re-measures the kept model's test split."""
-    model, vocabulary, metrics = load_melody_model(PRETRAINED)
+    model, vocabulary, metrics = load_melody_model(KEPT_MODEL)
     dataset = build_dataset(load_melodies("chorales", quick=False, progress=False).pieces)
     assert dataset.vocabulary == vocabulary
     assert {split: len(p) for split, p in dataset.pieces.items()} == metrics["pieces"]

@@ -14,7 +14,6 @@ from musegen_lessons.notation import (
     steps_to_quarters,
 )
 
-
 # --- names and numbers -------------------------------------------------------------------------------------------
 
 

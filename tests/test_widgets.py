@@ -1,15 +1,11 @@
 """The composer panel of lesson 06: its controls, and what pressing Generate produces."""
 
-import os
+import ipywidgets as widgets
+import matplotlib
+import pytest
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-
-import ipywidgets as widgets  # noqa: E402
-import matplotlib  # noqa: E402
-import pytest  # noqa: E402
-
-from musegen_lessons.models import load_melody_model  # noqa: E402
-from musegen_lessons.widgets import composer  # noqa: E402
+from musegen_lessons.models import load_melody_model
+from musegen_lessons.widgets import composer
 
 matplotlib.use("Agg")
 

@@ -74,7 +74,7 @@ def check_lstm_step(fn):
             raise CheckFailed("Return the pair (h, c): the new hidden state and the new cell state.")
         compare(f"the hidden state h ({input_dim} inputs, {units} units)", got[0], np.asarray(h)[0])
         compare(f"the cell state c ({input_dim} inputs, {units} units)", got[1], np.asarray(c)[0])
-    return "gates in Keras's order i, f, c, o; h and c equal keras.layers.LSTM's."
+    return "gates in Keras's order i, f, g, o; h and c equal keras.layers.LSTM's."
 
 
 @exercise("04.4", "my_lstm_params", "LSTM parameter count")
