@@ -8,15 +8,19 @@ it is missing, stale or damaged.
 Lesson: 01_representation (one chorale); 02_preprocessing (the whole corpus)
 """
 
+import contextlib
 import json
 import os
 import time
 from dataclasses import asdict, dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
+from . import essen
 from .encoding import notes_to_tokens, validate_tokens
-from .errors import MelodyError
+from .errors import ChoiceError, MelodyError
 from .lesson import is_quick
+from .notation import parse_key
 
 EXAMPLE_CHORALE = "bach/bwv66.6"  # "Christ unser Herr zum Jordan kam": short, four voices, in F# minor
 COLLECTIONS = ("chorales", "folk")
@@ -25,6 +29,8 @@ CACHE_FORMAT = 2  # bump when what a cached piece holds, or how it is cleaned, c
 MELODY_RANGE = (48, 88)  # C3 to E6 after transposition: wider than any singer's tune, narrower than noise
 MIN_STEPS = 16  # a melody shorter than one 4/4 bar teaches nothing about melody
 QUICK_LIMITS = {"chorales": 80, "folk": 1}  # quick mode: 80 chorales and the first folk-song book (313 songs)
+
+GRACE_NOTE, CHORD = essen.GRACE, essen.CHORD  # the kinds of melody element beside plain notes
 
 # Why a piece is left out, in the words the lesson prints.
 OFF_GRID = "rhythm off the 16th-note grid (tuplets)"
@@ -171,28 +177,101 @@ def transposition_to_c(tonic_pitch_class, mode):
     return shift - 12 if shift > 5 else shift
 
 
-def clean_melody(part, key, piece_id, collection, title):
-    """Turn one melodic part into a `Piece`, or give the reason it cannot be one.
+def analyze_key(notes):
+    """The key of some music, found as music21's `analyze("key")` finds it: 'F# minor'.
 
     Lesson: 02_preprocessing
+
+    The Krumhansl–Schmuckler method with the Aarden–Essen profiles (music21's default): add up how long each of
+    the 12 pitch classes sounds, correlate that with each profile turned to each of the 12 tonics, and take the key
+    whose correlation is highest. This is music21's arithmetic, step for step, without the 24 music21 Key objects
+    it builds for every piece, which made key finding the slowest part of reading the corpus.
+
+    Args:
+        notes: (pitch, start, end) in quarter notes, any number of voices (see `score_notes`).
+
+    Raises:
+        MelodyError: there are no notes, so there is no key to find.
+    """
+    durations = [0.0] * 12
+    count = 0
+    for note in notes:
+        durations[int(note[0]) % 12] += note[2] - note[1]
+        count += 1
+    if not count:
+        raise MelodyError("There are no notes, so there is no key to find.")
+    best = max(
+        (_correlation(durations, profile, tonic), tonic, mode == "minor")
+        for mode, profile in _key_profiles().items()
+        for tonic in range(12)
+    )
+    return _key_names()[best[1], "minor" if best[2] else "major"]
+
+
+def score_notes(music):
+    """Every note of a music21 score, part or stream as (pitch, start, end) in quarter notes, chords as their pitches.
+
+    Lesson: 02_preprocessing
+    """
+    return [
+        (int(p.midi), float(n.offset), float(n.offset + n.quarterLength))
+        for n in music.flatten().notes
+        for p in n.pitches
+    ]
+
+
+def clean_melody(part, key, piece_id, collection, title):
+    """Turn one melodic part (music21) into a `Piece`, or give the reason it cannot be one.
+
+    Lesson: 02_preprocessing
+
+    Args:
+        part: a music21 part holding one melody.
+        key: the key the piece is in, e.g. 'F# minor' (`analyze_key`); the melody is moved from it to C major or
+            A minor.
+
+    Returns:
+        (Piece, None) or (None, reason); see `clean_elements`.
+    """
+    elements = [
+        (
+            tuple(int(p.midi) for p in e.pitches),
+            float(e.offset),
+            float(e.quarterLength),
+            GRACE_NOTE if e.duration.isGrace else CHORD if e.isChord else None,
+        )
+        for e in part.stripTies().flatten().notes
+    ]
+    bar_steps, pickup_steps, meter = _bar_position(part)
+    return clean_elements(elements, key, meter, bar_steps, pickup_steps, piece_id, collection, title)
+
+
+def clean_elements(elements, key, time_signature, bar_steps, pickup_steps, piece_id, collection, title):
+    """Clean a melody given as elements in time, and make it a `Piece`, or give the reason it cannot be one.
+
+    Lesson: 02_preprocessing
+
+    Args:
+        elements: (pitches, start, length, kind) in quarter notes, ties joined, rests left out; kind is None for a
+            note, 'grace' or 'chord' (`essen.Tune.elements`, or what `clean_melody` reads off a music21 part).
+        key: the key the piece is in, e.g. 'F# minor'.
 
     Returns:
         (Piece, None) or (None, reason). A piece is left out for grace notes, chords, rhythms off the 16th-note
         grid (tuplets), a range outside `MELODY_RANGE` after transposition, or fewer than `MIN_STEPS` steps.
     """
-    elements = list(part.stripTies().flatten().notes)
     if not elements:
         return None, NO_NOTES
-    if any(e.duration.isGrace or e.quarterLength == 0 for e in elements):
+    if any(kind == GRACE_NOTE or length == 0 for _, _, length, kind in elements):
         return None, GRACE
-    if any(e.isChord for e in elements):
+    if any(kind == CHORD for *_, kind in elements):
         return None, CHORDS
-    for element in elements:
-        for quarters in (element.offset, element.quarterLength):
-            if abs(float(quarters) * 4 - round(float(quarters) * 4)) > 1e-6:
+    for _, start, length, _ in elements:
+        for quarters in (start, length):
+            if abs(quarters * 4 - round(quarters * 4)) > 1e-6:
                 return None, OFF_GRID
-    shift = transposition_to_c(key.tonic.pitchClass, key.mode)
-    notes = [(e.pitch.midi + shift, float(e.offset), float(e.offset + e.quarterLength)) for e in elements]
+    shift = transposition_to_c(*parse_key(key))
+    notes = [(pitches[0] + shift, start, start + length) for pitches, start, length, _ in elements]
     low, high = min(n[0] for n in notes), max(n[0] for n in notes)
     if low < MELODY_RANGE[0] or high > MELODY_RANGE[1]:
         return None, OUT_OF_RANGE
@@ -202,9 +281,7 @@ def clean_melody(part, key, piece_id, collection, title):
         return None, CHORDS
     if len(tokens) < MIN_STEPS:
         return None, TOO_SHORT
-    bar_steps, pickup_steps, meter = _bar_position(part)
-    key_name = f"{key.tonic.name.replace('-', 'b')} {key.mode}"  # music21 writes B-flat as 'B-'
-    piece = Piece(piece_id, collection, title, key_name, shift, meter, bar_steps, pickup_steps, tokens)
+    piece = Piece(piece_id, collection, title, key, shift, time_signature, bar_steps, pickup_steps, tokens)
     return piece, None
 
 
@@ -217,7 +294,7 @@ def load_melodies(collection, limit=None, cache=True, progress=True, quick=None)
         collection: 'chorales' (Bach, soprano parts) or 'folk' (Essen folk songs, their tunes).
         limit: read only the first `limit` chorales, or folk-song books; None reads all, and in quick mode
             None means `QUICK_LIMITS`.
-        quick: True or False to choose; None follows MUSEGEN_QUICK. Lesson 05 measures the pretrained model on
+        quick: True or False to choose; None follows MUSEGEN_QUICK. Lesson 05 measures the kept model on
             the whole corpus's test split even in quick mode, so it passes False.
         cache: read and write the cache (`MUSEGEN_CACHE`, else the user's cache folder).
         progress: show a progress bar while parsing.
@@ -226,25 +303,25 @@ def load_melodies(collection, limit=None, cache=True, progress=True, quick=None)
         a `MelodyCorpus`. Pieces that music21 cannot parse are counted in `failed`, never raised.
     """
     if collection not in COLLECTIONS:
-        raise ValueError(f"collection must be one of {COLLECTIONS}, not {collection!r}")
+        raise ChoiceError(f"collection must be one of {COLLECTIONS}, not {collection!r}")
     if limit is None and (is_quick() if quick is None else quick):
         limit = QUICK_LIMITS[collection]
     import music21
 
     source = {"collection": collection, "limit": limit, "format": CACHE_FORMAT, "music21": music21.__version__}
     path = cache_dir() / f"{collection}-{limit or 'all'}.json"
-    if cache:
-        cached = _read_cache(path, source)
+    with cache_lock(path) if cache else contextlib.nullcontext():
+        cached = _read_cache(path, source) if cache else None
         if cached is not None:
             return cached
-    sources = chorale_names() if collection == "chorales" else folk_song_books()
-    sources = sources[:limit] if limit else sources
-    extract = _extract_chorale if collection == "chorales" else _extract_folk_book
-    results = _map(extract, sources, progress, desc=f"reading {collection}")
-    corpus = _collect(collection, results, source)
-    if cache:
-        _write_cache(path, corpus)
-    return corpus
+        sources = chorale_names() if collection == "chorales" else folk_song_books()
+        sources = sources[:limit] if limit else sources
+        extract = _extract_chorale if collection == "chorales" else _extract_folk_book
+        results = parallel_map(extract, sources, progress, desc=f"reading {collection}")
+        corpus = _collect(collection, results, source)
+        if cache:
+            write_json(path, {**asdict(corpus), "written": time.strftime("%Y-%m-%d %H:%M:%S")})
+        return corpus
 
 
 def cache_dir():
@@ -263,29 +340,37 @@ def _extract_chorale(name):
     """[(id, Piece or None, reason or None)] for one chorale; an unreadable file is reported as ('failed', ...)."""
     try:
         score = load_chorale(name)
-        key = score.analyze("key")  # all four voices: the harmony decides major or minor
+        key = analyze_key(score_notes(score))  # all four voices: the harmony decides major or minor
         return [(name, *clean_melody(soprano_part(score), key, name, "chorales", _title(score, name)))]
     except Exception as error:  # music21 raises many types for files it cannot read; all mean "skip it"
         return [(name, None, f"failed: {type(error).__name__}: {error}")]
 
 
 def _extract_folk_book(book):
-    from music21 import corpus
-
+    """The same for every song of an Essen book, read through `essen`'s fast path."""
     try:
-        opus = corpus.parse(book)
+        tunes = essen.read_book(book)
     except Exception as error:
         return [(book, None, f"failed: {type(error).__name__}: {error}")]
     results = []
-    for number, score in enumerate(opus.scores, start=1):
+    for number, tune, problem in tunes:
         piece_id = f"{book}#{number}"
         try:
-            results.append(
-                (
-                    piece_id,
-                    *clean_melody(score.parts[0], score.analyze("key"), piece_id, "folk", _title(score, piece_id)),
-                )
+            if tune is None:
+                raise ValueError(problem)
+            bar_steps = round(tune.bar_quarters * 4)
+            title = tune.title.strip().title() or piece_id
+            cleaned = clean_elements(
+                tune.elements,
+                analyze_key(tune.notes),
+                tune.time_signature,
+                bar_steps,
+                round(tune.pickup_quarters * 4) % bar_steps,
+                piece_id,
+                "folk",
+                title,
             )
+            results.append((piece_id, *cleaned))
         except Exception as error:
             results.append((piece_id, None, f"failed: {type(error).__name__}: {error}"))
     return results
@@ -306,11 +391,14 @@ def _collect(collection, results, source):
     return MelodyCorpus(collection, pieces, dropped, failed, source)
 
 
-def _map(function, items, progress, desc):
-    """function over items, in order, on every core when there are many (parsing is slow and independent)."""
-    from tqdm.auto import tqdm
+def parallel_map(function, items, progress, desc):
+    """function over items, in order, on every core when there are many (parsing is slow and independent).
 
+    Lesson: 02_preprocessing
+    """
     import multiprocessing
+
+    from tqdm.auto import tqdm
 
     workers = min(os.cpu_count() or 1, 4)
     # fork starts workers in milliseconds and needs no `if __name__ == "__main__"` guard in the caller's script;
@@ -342,10 +430,42 @@ def _read_cache(path, source):
         return None
 
 
-def _write_cache(path, corpus):
+@contextlib.contextmanager
+def cache_lock(path):
+    """Hold a lock on a cache file while it is read or built, so that two lessons (or two test workers) that need
+    the same cache at once build it once: the second waits, then reads what the first wrote.
+
+    Lesson: 02_preprocessing
+
+    Where the system has no file locks (Windows), there is no lock: each builds its own, and `write_json` keeps the
+    file whole either way.
+    """
+    try:
+        import fcntl
+    except ImportError:
+        yield
+        return
+    path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_suffix(f".{os.getpid()}.tmp")  # written whole, then moved: never half a cache
-    temporary.write_text(json.dumps({**asdict(corpus), "written": time.strftime("%Y-%m-%d %H:%M:%S")}))
+    with open(path.with_suffix(".lock"), "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def write_json(path, data):
+    """Write data as JSON to a cache file, whole or not at all: into a temporary file first, then moved.
+
+    Lesson: 02_preprocessing
+
+    Two lessons building the same cache at once, or a kernel stopped half-way, never leave half a file.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_suffix(f".{os.getpid()}.tmp")
+    temporary.write_text(json.dumps(data))
     os.replace(temporary, path)
 
 
@@ -365,3 +485,42 @@ def _bar_position(part):
     bar_steps = round(float(signature.barDuration.quarterLength) * 4)
     padding = float(first.paddingLeft) if first is not None else 0.0
     return bar_steps, round(padding * 4) % bar_steps, signature.ratioString
+
+
+def _correlation(durations, profile, tonic):
+    """Pearson's correlation of pitch-class durations with a key profile turned to a tonic, in music21's order of
+    arithmetic (`KeyWeightKeyAnalysis._getDifference`), so that near-ties between keys fall the same way."""
+    weights = [profile[(j - tonic) % 12] for j in range(12)]
+    profile_mean, duration_mean = sum(profile) / 12, sum(durations) / 12
+    top = spread_profile = spread_durations = 0.0
+    for weight, duration in zip(weights, durations):
+        top += (weight - profile_mean) * (duration - duration_mean)
+        spread_profile += (weight - profile_mean) ** 2
+        spread_durations += (duration - duration_mean) ** 2
+    if spread_profile == 0 or spread_durations == 0:
+        return 0.0
+    return float(top / ((spread_profile * spread_durations) ** 0.5))
+
+
+@lru_cache(maxsize=1)
+def _key_profiles():
+    """music21's Aarden–Essen key profiles, {'major': 12 weights, 'minor': 12 weights}, tonic first."""
+    from music21.analysis.discrete import AardenEssen
+
+    return {mode: AardenEssen().getWeights(mode) for mode in ("major", "minor")}
+
+
+@lru_cache(maxsize=1)
+def _key_names():
+    """{(tonic pitch class, mode): name} spelt as music21 spells the keys it finds ('Eb major', 'G# minor')."""
+    from music21 import pitch
+    from music21.analysis.discrete import KeyWeightKeyAnalysis
+
+    names = {}
+    for mode, valid in (("major", KeyWeightKeyAnalysis.keysValidMajor), ("minor", KeyWeightKeyAnalysis.keysValidMinor)):
+        for tonic in range(12):
+            spelt = pitch.Pitch(tonic)
+            if spelt.name not in valid:
+                spelt = spelt.getEnharmonic()
+            names[tonic, mode] = f"{spelt.name.replace('-', 'b')} {mode}"
+    return names

@@ -8,7 +8,7 @@ import json
 import re
 
 import pytest
-from music21 import chord, duration, key, meter, note, pitch, stream
+from music21 import chord, duration, meter, note, pitch, stream
 from music21 import corpus as music21_corpus
 
 from musegen_lessons.corpus import (
@@ -28,14 +28,17 @@ from musegen_lessons.corpus import (
     Piece,
     _collect,
     _extract_chorale,
+    analyze_key,
     chorale_names,
     clean_melody,
     folk_song_books,
     load_chorale,
     load_melodies,
+    score_notes,
     transposition_to_c,
 )
 from musegen_lessons.encoding import HOLD, REST, SPECIAL_TOKENS
+from musegen_lessons.errors import MelodyError
 from musegen_lessons.lesson import QUICK_ENV
 
 CACHE_LIMIT = 3  # the cache tests read three chorales: enough to be a collection, quick to rebuild
@@ -55,8 +58,8 @@ def _quarters(*names, quarters=1.0):
     return [note.Note(name, quarterLength=quarters) for name in names]
 
 
-def _clean(part, in_key="C"):
-    return clean_melody(part, key.Key(in_key), "test/melody", "test", "A Test Melody")
+def _clean(part, in_key="C major"):
+    return clean_melody(part, in_key, "test/melody", "test", "A Test Melody")
 
 
 def _pitches(tokens):
@@ -129,6 +132,35 @@ def test_transposition_to_c_takes_every_key_to_c_or_a_the_short_way(mode, target
 )
 def test_transposition_to_c_examples(tonic, mode, expected):
     assert transposition_to_c(tonic, mode) == expected
+
+
+def test_the_key_found_is_the_one_music21_finds_for_real_chorales():
+    for name in chorale_names()[:12]:
+        score = load_chorale(name)
+        found = score.analyze("key")
+        assert analyze_key(score_notes(score)) == f"{found.tonic.name.replace('-', 'b')} {found.mode}", name
+
+
+@pytest.mark.parametrize(
+    "pitches",
+    [
+        [60, 62, 64, 65, 67, 69, 71, 72],
+        [57, 59, 60, 62, 64, 65, 68, 69, 69],
+        [63, 65, 67, 68, 70, 72, 74, 75],
+        [68, 70, 71, 73, 75, 76, 79, 80, 80],
+        [61, 63, 65, 66, 68, 70, 72, 73],
+    ],
+)
+def test_the_key_of_a_scale_is_music21s_and_spelt_as_music21_spells_it(pitches):
+    lengths = [2.0 if i in (0, len(pitches) - 1) else 1.0 for i in range(len(pitches))]
+    melody = stream.Stream([note.Note(p, quarterLength=length) for p, length in zip(pitches, lengths)])
+    found = melody.analyze("key")
+    assert analyze_key(score_notes(melody)) == f"{found.tonic.name.replace('-', 'b')} {found.mode}"
+
+
+def test_no_notes_have_no_key():
+    with pytest.raises(MelodyError, match="no key"):
+        analyze_key([])
 
 
 def test_f_sharp_minor_chorale_is_moved_up_three_semitones():
@@ -372,8 +404,8 @@ def test_melody_reaching_both_ends_of_the_range_is_kept():
 def test_range_is_judged_after_transposition():
     # In B major the melody moves 1 semitone up: MIDI 88 (the top of the range) becomes 89, too high.
     part = _part(*[note.Note(midi=m, quarterLength=1.0) for m in (MELODY_RANGE[1], 80, 78, 76)])
-    assert _clean(part, in_key="C")[1] is None
-    assert _clean(part, in_key="B")[1] == OUT_OF_RANGE
+    assert _clean(part, in_key="C major")[1] is None
+    assert _clean(part, in_key="B major")[1] == OUT_OF_RANGE
 
 
 def test_melody_of_one_beat_is_too_short():
@@ -396,7 +428,7 @@ def test_clean_melody_in_f_sharp_minor_gives_a_minor_tokens():
         note.Rest(quarterLength=1.0),
         note.Note("C#5", quarterLength=2.0),
     )
-    piece, reason = _clean(part, in_key="f#")
+    piece, reason = _clean(part, in_key="F# minor")
     assert reason is None
     assert isinstance(piece, Piece)
     assert (piece.key, piece.transposition) == ("F# minor", 3)
@@ -446,8 +478,8 @@ def test_collect_counts_an_unreadable_piece_as_failed():
 
 def test_collect_drops_a_repeated_melody_as_duplicate():
     tune = _part(*_quarters("C4", "D4", "E4", "F4", "G4"))
-    first = ("test/first", *clean_melody(tune, key.Key("C"), "test/first", "test", "First"))
-    second = ("test/second", *clean_melody(tune, key.Key("C"), "test/second", "test", "Second"))
+    first = ("test/first", *clean_melody(tune, "C major", "test/first", "test", "First"))
+    second = ("test/second", *clean_melody(tune, "C major", "test/second", "test", "Second"))
     collected = _collect("test", [[first], [second]], source={})
     assert [p.id for p in collected.pieces] == ["test/first"]
     assert collected.dropped == {DUPLICATE: ["test/second"]}
@@ -467,7 +499,7 @@ def mixed_corpus():
         "test/short": _part(*_quarters("C4")),
         "test/empty": stream.Part(),
     }
-    rows = [[(i, *clean_melody(p, key.Key("C"), i, "test", i))] for i, p in parts.items()]
+    rows = [[(i, *clean_melody(p, "C major", i, "test", i))] for i, p in parts.items()]
     kept = _extract_chorale(EXAMPLE_CHORALE)
     duplicate = [("test/copy", kept[0][1], None)]
     rows += [kept, duplicate, _extract_chorale("bach/no-such-piece")]

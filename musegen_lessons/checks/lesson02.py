@@ -5,7 +5,7 @@ Lesson: 02_preprocessing
 
 import numpy as np
 
-from ..corpus import clean_melody, load_chorale, soprano_part, transposition_to_c
+from ..corpus import analyze_key, clean_melody, load_chorale, score_notes, soprano_part, transposition_to_c
 from ..dataset import make_windows, tune_fingerprint
 from ..encoding import Vocabulary, transpose_tokens
 from . import CheckFailed, call, exercise, expect_equal
@@ -14,7 +14,8 @@ from . import CheckFailed, call, exercise, expect_equal
 def _real_tokens():
     """The cleaned soprano of bwv66.6, as the corpus module makes it (in A minor)."""
     score = load_chorale()
-    piece, _ = clean_melody(soprano_part(score), score.analyze("key"), "bach/bwv66.6", "chorales", "bwv66.6")
+    key = analyze_key(score_notes(score))
+    piece, _ = clean_melody(soprano_part(score), key, "bach/bwv66.6", "chorales", "bwv66.6")
     return piece.tokens
 
 
