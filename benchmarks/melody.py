@@ -18,13 +18,12 @@ import platform
 import time
 from pathlib import Path
 
-from musegen_lessons.lesson import quiet_tensorflow  # noqa: E402
+from musegen_lessons.corpus import load_melodies
+from musegen_lessons.dataset import build_dataset
+from musegen_lessons.lesson import quiet_tensorflow
+from musegen_lessons.training import EPOCHS, evaluate_model, run_baselines, train_melody_model
 
-quiet_tensorflow()
-
-from musegen_lessons.corpus import load_melodies  # noqa: E402
-from musegen_lessons.dataset import build_dataset  # noqa: E402
-from musegen_lessons.training import EPOCHS, evaluate_model, run_baselines, train_melody_model  # noqa: E402
+quiet_tensorflow()  # before anything imports TensorFlow
 
 RESULTS = Path(__file__).with_name("results") / "melody.json"
 
