@@ -1,6 +1,6 @@
 """Is it music? Every melody set of lesson 07 against the held-out chorales, for a fixed random seed.
 
-The pretrained model at five temperatures, the tuned 5-gram and random tokens each continue the first 16 steps of
+The kept model at five temperatures, the tuned 5-gram and random tokens each continue the first 16 steps of
 all 35 held-out chorales for 128 steps; the training chorales (other real tunes) are the ceiling. For each of the
 features of `musegen_lessons.metrics`, the Yang–Lerch overlapping area (OA, higher is closer) and KL divergence
 (lower is closer) between intra-reference and inter-set distances; the table shows their means over the features.
@@ -14,15 +14,14 @@ import os
 import platform
 from pathlib import Path
 
+from musegen_lessons import metrics
+from musegen_lessons.corpus import load_melodies
+from musegen_lessons.dataset import build_dataset
 from musegen_lessons.lesson import quiet_tensorflow
+from musegen_lessons.metrics import evaluation_sets
+from musegen_lessons.models import load_melody_model
 
-quiet_tensorflow()
-
-from musegen_lessons import metrics  # noqa: E402
-from musegen_lessons.corpus import load_melodies  # noqa: E402
-from musegen_lessons.dataset import build_dataset  # noqa: E402
-from musegen_lessons.generate import evaluation_sets  # noqa: E402
-from musegen_lessons.models import load_melody_model  # noqa: E402
+quiet_tensorflow()  # before anything imports TensorFlow
 
 SEED = 0
 RESULTS = Path(__file__).with_name("results") / "quality.json"
@@ -50,7 +49,8 @@ def main():
         features = row["features"]
         print(
             f"{name:<24}{row['mean_overlap']:>9.3f}{row['mean_kl']:>9.3f}"
-            f"{features['scale consistency']['generated_mean']:>13.3f}{features['mean |interval|']['generated_mean']:>17.3f}"
+            f"{features['scale consistency']['generated_mean']:>13.3f}"
+            f"{features['mean |interval|']['generated_mean']:>17.3f}"
         )
     print(f"closest to the held-out chorales: {closest}")
     RESULTS.parent.mkdir(exist_ok=True)

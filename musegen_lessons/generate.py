@@ -15,34 +15,13 @@ Lesson: 06_generation
 """
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
-from . import equations
-from .encoding import HOLD, REST, excerpt, tokens_to_notes, validate_tokens
-from .errors import MelodyError, NotationError
+from .corpus import transposition_to_c
+from .encoding import HOLD, REST, tokens_to_notes, validate_tokens
+from .errors import ChoiceError, MelodyError, NotationError
 from .lesson import quiet_tensorflow
-from .notation import name_to_midi, quarters_to_steps
-
-KEYS = {  # key name -> (tonic pitch class, mode); the melody model writes in C major or A minor
-    f"{name} {mode}": (pitch_class, mode)
-    for pitch_class, names in enumerate(
-        [
-            ("C",),
-            ("C#", "Db"),
-            ("D",),
-            ("D#", "Eb"),
-            ("E",),
-            ("F",),
-            ("F#", "Gb"),
-            ("G",),
-            ("G#", "Ab"),
-            ("A",),
-            ("A#", "Bb"),
-            ("B",),
-        ]
-    )
-    for name in names
-    for mode in ("major", "minor")
-}
+from .notation import name_to_midi, parse_key, quarters_to_steps
 
 
 def parse_melody(text, steps_per_quarter=4):
@@ -101,7 +80,7 @@ def sample_next(probabilities, rng, temperature=1.0, top_k=None, top_p=None, pre
     if temperature == 0:
         return int(np.argmax(p))
     if temperature < 0:
-        raise ValueError(f"temperature must be 0 (greedy) or above, not {temperature}")
+        raise ChoiceError(f"temperature must be 0 (greedy) or above, not {temperature}")
     with np.errstate(divide="ignore"):
         logits = np.log(p) / temperature
     p = np.exp(logits - logits.max())
@@ -117,40 +96,97 @@ def sample_next(probabilities, rng, temperature=1.0, top_k=None, top_p=None, pre
     return int(min(np.searchsorted(cumulative, rng.random() * cumulative[-1], side="right"), len(p) - 1))
 
 
+def melody_weights(model):
+    """The trained melody model's weights by layer, as float32 numpy arrays, for the step generators.
+
+    Lesson: 06_generation
+
+    Returns:
+        {'token', 'beat': embedding tables; 'conv', 'conv_bias': the causal convolution; 'lstms': [(kernel,
+        recurrent_kernel, bias) per LSTM]; 'dense', 'dense_bias': the output layer}, in Keras's layouts.
+    """
+
+    def weights(name):
+        return [np.asarray(w, dtype=np.float32) for w in model.get_layer(name).get_weights()]
+
+    (token,), (beat,) = weights("token_embedding"), weights("beat_embedding")
+    conv, conv_bias = weights("causal_conv")
+    dense, dense_bias = weights("next_token")
+    lstms = [weights(layer.name) for layer in model.layers if layer.name.startswith("lstm_")]
+    return {
+        "token": token,
+        "beat": beat,
+        "conv": conv,
+        "conv_bias": conv_bias,
+        "lstms": lstms,
+        "dense": dense,
+        "dense_bias": dense_bias,
+    }
+
+
 class NumpyStepGenerator:
     """One step of the trained melody model in plain numpy: the fastest way to generate.
 
     Lesson: 06_generation
 
-    The causal convolution keeps its last kernel_size inputs in a rolling buffer; each LSTM keeps its (h, c).
+    Lessons 03 and 04's equations with the trained weights, arranged so that a step does as little as it can:
+
+    - the convolution is linear before its ReLU, so what each token, and each position in the bar, adds through
+      each kernel tap k (its embedding times W[k]) is worked out once: a step adds up kernel_size rows of two tables;
+    - each LSTM multiplies [x_t, h_{t−1}] by its kernel and recurrent kernel stacked into one matrix, one product
+      instead of two, with the three sigmoid gates side by side (columns reordered to i, f, o, g);
+    - the arrays a step writes into are made once, in float32, so a step allocates almost nothing.
+
+    The tests prove it equal to the Keras model, step by step.
     """
 
     def __init__(self, model):
-        def weights(name):
-            return [np.asarray(w, dtype=np.float32) for w in model.get_layer(name).get_weights()]
-
-        (self.token_table,) = weights("token_embedding")
-        (self.beat_table,) = weights("beat_embedding")
-        self.conv_kernel, self.conv_bias = weights("causal_conv")
-        self.lstms = [weights(layer.name) for layer in model.layers if layer.name.startswith("lstm_")]
-        self.dense_kernel, self.dense_bias = weights("next_token")
+        w = melody_weights(model)
+        width = w["token"].shape[1]
+        self.token_taps = np.einsum("ve,kef->kvf", w["token"], w["conv"][:, :width])  # (taps, vocabulary, filters)
+        self.beat_taps = np.einsum("pe,kef->kpf", w["beat"], w["conv"][:, width:])  # (taps, positions, filters)
+        self.conv_bias = w["conv_bias"]
+        self.lstms = []
+        for kernel, recurrent_kernel, bias in w["lstms"]:
+            units = recurrent_kernel.shape[0]
+            order = np.r_[: 2 * units, 3 * units : 4 * units, 2 * units : 3 * units]  # Keras's i, f, g, o -> i, f, o, g
+            stacked = np.ascontiguousarray(np.vstack([kernel, recurrent_kernel])[:, order])
+            self.lstms.append((stacked, bias[order], kernel.shape[0], units))
+        self.dense_kernel, self.dense_bias = w["dense"], w["dense_bias"]
         self.reset()
 
     def reset(self):
-        kernel_size, channels, _ = self.conv_kernel.shape
-        self.buffer = np.zeros((kernel_size, channels), np.float32)
-        self.states = [(np.zeros(k[1].shape[0], np.float32), np.zeros(k[1].shape[0], np.float32)) for k in self.lstms]
+        self.recent = [None] * len(self.token_taps)  # the last (token, position) per tap, oldest first; None: padding
+        self.inputs = [np.zeros(inputs + units, np.float32) for _, _, inputs, units in self.lstms]  # [x_t, h_{t−1}]
+        self.cells = [np.zeros(units, np.float32) for *_, units in self.lstms]
 
     def step(self, token, position):
         """Feed one token at its position in the bar; return the distribution of the next token."""
-        x = np.concatenate([self.token_table[token], self.beat_table[position]])
-        self.buffer = np.roll(self.buffer, -1, axis=0)
-        self.buffer[-1] = x
-        h = equations.relu(np.einsum("kc,kcf->f", self.buffer, self.conv_kernel) + self.conv_bias)
-        for index, (kernel, recurrent_kernel, bias) in enumerate(self.lstms):
-            h, c = equations.lstm_step(h, *self.states[index], kernel, recurrent_kernel, bias)
-            self.states[index] = (h, c)
-        return equations.softmax(equations.dense(h, self.dense_kernel, self.dense_bias))
+        self.recent = self.recent[1:] + [(token, position)]
+        x = self.conv_bias.copy()
+        for tap, fed in enumerate(self.recent):
+            if fed is not None:  # a step before the start is the causal padding: zeros, which add nothing
+                x += self.token_taps[tap, fed[0]]
+                x += self.beat_taps[tap, fed[1]]
+        np.maximum(x, 0.0, out=x)
+        for (stacked, bias, inputs, units), xh, c in zip(self.lstms, self.inputs, self.cells):
+            xh[:inputs] = x
+            z = xh @ stacked
+            z += bias
+            gates = z[: 3 * units]  # σ(z) = ½(1 + tanh(z / 2)), in place
+            gates *= 0.5
+            np.tanh(gates, out=gates)
+            gates += 1.0
+            gates *= 0.5
+            c *= gates[units : 2 * units]  # c_t = f ⊙ c_{t−1} + i ⊙ g
+            c += gates[:units] * np.tanh(z[3 * units :])
+            x = gates[2 * units :] * np.tanh(c)  # h_t = o ⊙ tanh(c_t)
+            xh[inputs:] = x  # h_{t−1} of the next step
+        logits = x @ self.dense_kernel
+        logits += self.dense_bias
+        logits -= logits.max()
+        np.exp(logits, out=logits)
+        return logits / logits.sum()
 
 
 class KerasStepGenerator:
@@ -164,17 +200,10 @@ class KerasStepGenerator:
         import tensorflow as tf
 
         self._tf = tf
-        reference = NumpyStepGenerator(model)  # the same weights, taken out the same way
-        self.weights = {
-            "token": tf.constant(reference.token_table),
-            "beat": tf.constant(reference.beat_table),
-            "conv": tf.constant(reference.conv_kernel),
-            "conv_bias": tf.constant(reference.conv_bias),
-            "lstms": [[tf.constant(w) for w in layer] for layer in reference.lstms],
-            "dense": tf.constant(reference.dense_kernel),
-            "dense_bias": tf.constant(reference.dense_bias),
-        }
-        self._kernel_size = reference.conv_kernel.shape[0]
+        weights = melody_weights(model)
+        self.weights = {name: tf.constant(w) for name, w in weights.items() if name != "lstms"}
+        self.weights["lstms"] = [[tf.constant(w) for w in layer] for layer in weights["lstms"]]
+        self._kernel_size = weights["conv"].shape[0]
         self._step = tf.function(self._graph_step)
         self.reset()
 
@@ -227,40 +256,6 @@ class WindowedGenerator:
         return self.model.predict(features, verbose=0)[0, -1]
 
 
-class NGramStepGenerator:
-    """An n-gram model of lesson 05 behind the same step interface, so it can compose too.
-
-    Lesson: 07_evaluation
-    """
-
-    def __init__(self, ngram):
-        self.ngram = ngram
-        self.reset()
-
-    def reset(self):
-        self.history = []
-
-    def step(self, token, position):
-        self.history.append(int(token))
-        return self.ngram.distribution(self.history)
-
-
-class UniformStepGenerator:
-    """The floor of every comparison: each token equally likely, whatever came before.
-
-    Lesson: 07_evaluation
-    """
-
-    def __init__(self, vocab_size):
-        self.probabilities = np.full(vocab_size, 1.0 / vocab_size)
-
-    def reset(self):
-        pass
-
-    def step(self, token, position):
-        return self.probabilities
-
-
 def generate(
     generator,
     vocabulary,
@@ -298,10 +293,12 @@ def generate(
     generator.reset()
     total = len(ids) + int(length)
     positions = (np.arange(total) + pickup_steps) % bar_steps
-    for step in range(total - 1):
-        probabilities = generator.step(ids[step], int(positions[step]))
-        if step + 1 >= len(ids):
-            ids.append(sample_next(probabilities, rng, temperature, top_k, top_p, previous=ids[step]))
+    # One step multiplies small matrices: sharing each product out between cores costs more time than it saves.
+    with threadpool_limits(limits=1, user_api="blas"):
+        for step in range(total - 1):
+            probabilities = generator.step(ids[step], int(positions[step]))
+            if step + 1 >= len(ids):
+                ids.append(sample_next(probabilities, rng, temperature, top_k, top_p, previous=ids[step]))
     return vocabulary.decode(ids)
 
 
@@ -313,11 +310,7 @@ def transpose_to_key(tokens, key):
     The melody moves to the tonic of the same mode the shorter way round (at most 6 semitones), so it stays
     in its register. A major key's relative minor shares its notes: 'A minor' leaves the melody where it is.
     """
-    if key not in KEYS:
-        raise NotationError(f"Unknown key {key!r}: write a tonic and a mode, e.g. 'D major' or 'F# minor'.")
-    tonic, mode = KEYS[key]
-    shift = (tonic - (0 if mode == "major" else 9)) % 12
-    shift = shift - 12 if shift > 6 else shift
+    shift = -transposition_to_c(*parse_key(key))  # the way back from lesson 02's key normalisation
     return [t if t in (HOLD, REST) else int(t) + shift for t in tokens]
 
 
@@ -342,11 +335,6 @@ def seed_from_piece(piece, steps=16):
     Lesson: 06_generation
     """
     return list(piece.tokens[:steps]), piece.bar_steps, piece.pickup_steps
-
-
-def key_names():
-    """The keys `transpose_to_key` accepts, sharps first: 'C major', 'C minor', 'C# major', ..."""
-    return sorted(KEYS, key=lambda k: (KEYS[k][0], KEYS[k][1] == "minor", "b" in k.split()[0], k))
 
 
 def compose_melody(
@@ -375,12 +363,11 @@ def compose_melody(
     from .audio import render_audio, waveform_to_wav
     from .display import render_score
     from .midi import write_midi
-    from .models import PRETRAINED, load_melody_model
+    from .models import KEPT_MODEL, load_melody_model
 
     seed_tokens = parse_melody(seed_notes)
-    if key not in KEYS:
-        raise NotationError(f"Unknown key {key!r}: write a tonic and a mode, e.g. 'D major' or 'F# minor'.")
-    model, vocabulary, _ = load_melody_model(model_dir or PRETRAINED)
+    parse_key(key)  # an unknown key is refused before the model is loaded
+    model, vocabulary, _ = load_melody_model(model_dir or KEPT_MODEL)
     tokens = generate(NumpyStepGenerator(model), vocabulary, seed_tokens, length, temperature, top_k, top_p, seed)
     pm = melody_to_midi(tokens, tempo_bpm=tempo_bpm, key=key)
     folder = Path(folder)
@@ -390,48 +377,3 @@ def compose_melody(
     wav_path.write_bytes(waveform_to_wav(rendering.waveform, rendering.sample_rate))
     svg_path = render_score(tokens_to_notes(transpose_to_key(tokens, key))).save(folder / f"{name}.svg")
     return [midi_path, wav_path, svg_path]
-
-
-def evaluation_sets(
-    model, vocabulary, dataset, temperatures=(0.5, 0.8, 1.0, 1.2, 1.5), seed_steps=16, steps=128, seed=0
-):
-    """The melody sets that lesson 07 compares, each continuing the first `seed_steps` of every held-out chorale.
-
-    Lesson: 07_evaluation
-
-    Returns:
-        {name: [token lists]}: "held-out chorales" (the reference: their own continuations), "training chorales"
-        (the ceiling: real music the model learned from), the model at each temperature, the tuned 5-gram, and
-        random tokens. Only the `steps` tokens after the seed are kept, so every set is judged on what it wrote.
-    """
-    from .baselines import tune_ngram
-
-    test, train = dataset.pieces["test"], dataset.pieces["train"]
-    encoded_train = [vocabulary.encode(p.tokens) for p in train]
-    encoded_valid = [vocabulary.encode(p.tokens) for p in dataset.pieces["valid"]]
-    five_gram, _ = tune_ngram(5, encoded_train, encoded_valid, len(vocabulary))
-    generators = {f"CNN + LSTM, T = {t}": (NumpyStepGenerator(model), t) for t in temperatures}
-    generators["5-gram, T = 1.0"] = (NGramStepGenerator(five_gram), 1.0)
-    generators["random tokens"] = (UniformStepGenerator(len(vocabulary)), 1.0)
-    sets = {
-        "held-out chorales": [excerpt(p.tokens, seed_steps, steps) for p in test],
-        "training chorales": [excerpt(p.tokens, seed_steps, steps) for p in train[: len(test)]],
-    }
-    for name, (generator, temperature) in generators.items():
-        sets[name] = [
-            excerpt(
-                generate(
-                    generator,
-                    vocabulary,
-                    p.tokens[:seed_steps],
-                    steps,
-                    temperature=temperature,
-                    seed=seed + i,
-                    bar_steps=p.bar_steps,
-                    pickup_steps=p.pickup_steps,
-                ),
-                seed_steps,
-            )
-            for i, p in enumerate(test)
-        ]
-    return sets

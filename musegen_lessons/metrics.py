@@ -18,6 +18,11 @@ smoothed into a density with a Gaussian kernel density estimate; the **overlappi
 distribution) and the **KL divergence** KL(intra ‖ inter) (0 = the same) say how far the generated set lies
 from the reference, measured in the reference's own variety.
 
+The sets compared (`evaluation_sets`): the trained model at several temperatures, an n-gram model and random
+tokens, each continuing the openings of the held-out chorales, beside real chorales. The n-gram and the random
+tokens write through the same step interface as lesson 06's generators (`NGramStepGenerator`,
+`UniformStepGenerator`), so `generate.generate` drives them all alike.
+
 Lesson: 07_evaluation
 """
 
@@ -42,7 +47,10 @@ def _notes(tokens):
 
 
 def pitch_class_histogram(tokens):
-    """Shares of the total sounding time spent on each pitch class C … B: a 12-vector summing to 1."""
+    """Shares of the total sounding time spent on each pitch class C … B: a 12-vector summing to 1.
+
+    Lesson: 07_evaluation
+    """
     histogram = np.zeros(12)
     for pitch, _, length in _notes(tokens):
         histogram[pitch % 12] += length
@@ -50,44 +58,65 @@ def pitch_class_histogram(tokens):
 
 
 def pitch_range(tokens):
-    """Highest minus lowest MIDI pitch, in semitones (0 for a single note)."""
+    """Highest minus lowest MIDI pitch, in semitones (0 for a single note).
+
+    Lesson: 07_evaluation
+    """
     pitches = [p for p, _, _ in _notes(tokens)]
     return float(max(pitches) - min(pitches))
 
 
 def distinct_pitches(tokens):
-    """How many different MIDI pitches the melody uses."""
+    """How many different MIDI pitches the melody uses.
+
+    Lesson: 07_evaluation
+    """
     return float(len({p for p, _, _ in _notes(tokens)}))
 
 
 def intervals(tokens):
-    """The melodic intervals between consecutive notes, in semitones (empty for a single note)."""
+    """The melodic intervals between consecutive notes, in semitones (empty for a single note).
+
+    Lesson: 07_evaluation
+    """
     pitches = np.array([p for p, _, _ in _notes(tokens)])
     return np.diff(pitches)
 
 
 def interval_histogram(tokens):
-    """Shares of the intervals −12 … +12 (25 bins; larger leaps counted in the end bins). All zero for one note."""
+    """Shares of the intervals −12 … +12 (25 bins; larger leaps counted in the end bins). All zero for one note.
+
+    Lesson: 07_evaluation
+    """
     steps = np.clip(intervals(tokens), -MAX_INTERVAL, MAX_INTERVAL)
     histogram = np.bincount(steps + MAX_INTERVAL, minlength=2 * MAX_INTERVAL + 1).astype(float)
     return histogram / histogram.sum() if histogram.sum() else histogram
 
 
 def mean_abs_interval(tokens):
-    """The mean size of a melodic step, in semitones (0 for a single note)."""
+    """The mean size of a melodic step, in semitones (0 for a single note).
+
+    Lesson: 07_evaluation
+    """
     steps = intervals(tokens)
     return float(np.abs(steps).mean()) if len(steps) else 0.0
 
 
 def note_length_histogram(tokens):
-    """Shares of notes lasting 1 … 16 steps (a 16-vector; index 3 is a quarter note, longer notes count as 16)."""
+    """Shares of notes lasting 1 … 16 steps (a 16-vector; index 3 is a quarter note, longer notes count as 16).
+
+    Lesson: 07_evaluation
+    """
     lengths = np.clip([length for _, _, length in _notes(tokens)], 1, MAX_NOTE_STEPS)
     histogram = np.bincount(np.asarray(lengths) - 1, minlength=MAX_NOTE_STEPS).astype(float)
     return histogram / histogram.sum()
 
 
 def scale_consistency(tokens):
-    """The largest share of notes whose pitch class lies in one of the 24 major and natural-minor scales."""
+    """The largest share of notes whose pitch class lies in one of the 24 major and natural-minor scales.
+
+    Lesson: 07_evaluation
+    """
     classes = np.array([p % 12 for p, _, _ in _notes(tokens)])
     best = 0.0
     for tonic in range(12):
@@ -97,12 +126,18 @@ def scale_consistency(tokens):
 
 
 def rest_ratio(tokens):
-    """The share of steps that are REST."""
+    """The share of steps that are REST.
+
+    Lesson: 07_evaluation
+    """
     return _share(tokens, REST)
 
 
 def hold_ratio(tokens):
-    """The share of steps that are HOLD."""
+    """The share of steps that are HOLD.
+
+    Lesson: 07_evaluation
+    """
     return _share(tokens, HOLD)
 
 
@@ -110,6 +145,8 @@ def repetition(tokens, bar_steps=16):
     """The share of bars that repeat an earlier bar exactly (an incomplete last bar is left out).
 
     A melody of two bars played twice, A B A B, has repetition 2 / 4 = 0.5.
+
+    Lesson: 07_evaluation
     """
     bars = _bars(tokens, bar_steps)
     seen, repeated = set(), 0
@@ -120,7 +157,10 @@ def repetition(tokens, bar_steps=16):
 
 
 def bar_similarity(tokens, bar_steps=16):
-    """The mean share of equal tokens over all pairs of bars: 1 when every bar is the same (0 for one bar)."""
+    """The mean share of equal tokens over all pairs of bars: 1 when every bar is the same (0 for one bar).
+
+    Lesson: 07_evaluation
+    """
     bars = np.array(_bars(tokens, bar_steps), dtype=object)
     if len(bars) < 2:
         return 0.0
@@ -144,12 +184,18 @@ FEATURES = {
 
 
 def describe_melody(tokens):
-    """Every feature of one melody: {feature name: number or histogram}."""
+    """Every feature of one melody: {feature name: number or histogram}.
+
+    Lesson: 07_evaluation
+    """
     return {name: feature(tokens) for name, feature in FEATURES.items()}
 
 
 def gaussian_kde(samples, grid, bandwidth=None):
-    """A Gaussian kernel density estimate of 1-D samples, evaluated on a grid (Scott's rule for the bandwidth)."""
+    """A Gaussian kernel density estimate of 1-D samples, evaluated on a grid (Scott's rule for the bandwidth).
+
+    Lesson: 07_evaluation
+    """
     samples = np.asarray(samples, dtype=float)
     if bandwidth is None:
         spread = samples.std(ddof=1) if len(samples) > 1 else 0.0
@@ -160,22 +206,34 @@ def gaussian_kde(samples, grid, bandwidth=None):
 
 def overlapping_area(samples_a, samples_b, points=1000):
     """The area under the smaller of the two samples' kernel density estimates: 1 for one distribution, 0 for
-    disjoint ones."""
+    disjoint ones.
+
+    Lesson: 07_evaluation
+    """
     grid, p, q = _densities(samples_a, samples_b, points)
     return float(np.minimum(p, q).sum() * (grid[1] - grid[0]))
 
 
 def kl_divergence(samples_a, samples_b, points=1000):
-    """KL(A ‖ B) between the two samples' kernel density estimates, in nats; never negative."""
+    """KL(A ‖ B) = Σ p ln(p / q) between the two samples' kernel density estimates on a grid, in nats.
+
+    Lesson: 07_evaluation
+
+    It is 0 for two equal densities and above 0 otherwise (Gibbs' inequality). It is not symmetric: it weighs
+    the places where A is likely and B is not.
+    """
     grid, p, q = _densities(samples_a, samples_b, points)
     step = grid[1] - grid[0]
     p, q = p * step + 1e-12, q * step + 1e-12
     p, q = p / p.sum(), q / q.sum()
-    return float(max(np.sum(p * np.log(p / q)), 0.0))
+    return float(np.sum(p * np.log(p / q)))
 
 
 def pairwise_distances(features_a, features_b=None):
-    """Euclidean distances between feature values: all pairs within one set, or every a with every b."""
+    """Euclidean distances between feature values: all pairs within one set, or every a with every b.
+
+    Lesson: 07_evaluation
+    """
     a = [np.atleast_1d(np.asarray(f, dtype=float)) for f in features_a]
     if features_b is None:
         return np.array([np.linalg.norm(a[i] - a[j]) for i in range(len(a)) for j in range(i)])
@@ -189,6 +247,8 @@ def compare_sets(generated, reference):
     Returns:
         {feature: {"overlap": OA of intra-reference and inter-set distances, "kl": KL(intra ‖ inter),
         "generated_mean": mean feature value (scalars only), "reference_mean": ...}}
+
+    Lesson: 07_evaluation
     """
     if len(reference) < 2 or not len(generated):
         raise MelodyError("Comparing sets needs at least two reference melodies and one generated melody.")
@@ -232,3 +292,86 @@ def _share(tokens, token):
 def _bars(tokens, bar_steps):
     tokens = _non_empty(tokens)
     return [tuple(tokens[i : i + bar_steps]) for i in range(0, len(tokens) - bar_steps + 1, bar_steps)]
+
+
+# --- the sets compared ---------------------------------------------------------------------------------------------
+
+
+class NGramStepGenerator:
+    """An n-gram model of lesson 05 behind the same step interface, so it can compose too.
+
+    Lesson: 07_evaluation
+    """
+
+    def __init__(self, ngram):
+        self.ngram = ngram
+        self.reset()
+
+    def reset(self):
+        self.history = []
+
+    def step(self, token, position):
+        self.history.append(int(token))
+        return self.ngram.distribution(self.history)
+
+
+class UniformStepGenerator:
+    """The floor of every comparison: each token equally likely, whatever came before.
+
+    Lesson: 07_evaluation
+    """
+
+    def __init__(self, vocab_size):
+        self.probabilities = np.full(vocab_size, 1.0 / vocab_size)
+
+    def reset(self):
+        pass
+
+    def step(self, token, position):
+        return self.probabilities
+
+
+def evaluation_sets(
+    model, vocabulary, dataset, temperatures=(0.5, 0.8, 1.0, 1.2, 1.5), seed_steps=16, steps=128, seed=0
+):
+    """The melody sets that lesson 07 compares, each continuing the first `seed_steps` of every held-out chorale.
+
+    Lesson: 07_evaluation
+
+    Returns:
+        {name: [token lists]}: "held-out chorales" (the reference: their own continuations), "training chorales"
+        (the ceiling: real music the model learned from), the model at each temperature, the tuned 5-gram, and
+        random tokens. Only the `steps` tokens after the seed are kept, so every set is judged on what it wrote.
+    """
+    from .baselines import tune_ngram
+    from .generate import NumpyStepGenerator, generate
+
+    test, train = dataset.pieces["test"], dataset.pieces["train"]
+    encoded_train = [vocabulary.encode(p.tokens) for p in train]
+    encoded_valid = [vocabulary.encode(p.tokens) for p in dataset.pieces["valid"]]
+    five_gram, _ = tune_ngram(5, encoded_train, encoded_valid, len(vocabulary))
+    generators = {f"CNN + LSTM, T = {t}": (NumpyStepGenerator(model), t) for t in temperatures}
+    generators["5-gram, T = 1.0"] = (NGramStepGenerator(five_gram), 1.0)
+    generators["random tokens"] = (UniformStepGenerator(len(vocabulary)), 1.0)
+    sets = {
+        "held-out chorales": [excerpt(p.tokens, seed_steps, steps) for p in test],
+        "training chorales": [excerpt(p.tokens, seed_steps, steps) for p in train[: len(test)]],
+    }
+    for name, (generator, temperature) in generators.items():
+        sets[name] = [
+            excerpt(
+                generate(
+                    generator,
+                    vocabulary,
+                    p.tokens[:seed_steps],
+                    steps,
+                    temperature=temperature,
+                    seed=seed + i,
+                    bar_steps=p.bar_steps,
+                    pickup_steps=p.pickup_steps,
+                ),
+                seed_steps,
+            )
+            for i, p in enumerate(test)
+        ]
+    return sets

@@ -1,38 +1,33 @@
 """Generation: sampling, valid melodies, the three step generators agreeing, reproducibility, and `musegen compose`."""
 
-import os
+import io
+import wave
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+import numpy as np
+import pytest
 
-import io  # noqa: E402
-import wave  # noqa: E402
-
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-
-from musegen_lessons.cli import main  # noqa: E402
-from musegen_lessons.corpus import load_melodies  # noqa: E402
-from musegen_lessons.dataset import build_dataset, step_positions  # noqa: E402
-from musegen_lessons.encoding import HOLD, REST, validate_tokens  # noqa: E402
-from musegen_lessons.errors import MelodyError, NotationError  # noqa: E402
-from musegen_lessons.generate import (  # noqa: E402
+from musegen_lessons.cli import main
+from musegen_lessons.corpus import load_melodies
+from musegen_lessons.dataset import build_dataset, step_positions
+from musegen_lessons.encoding import HOLD, REST, validate_tokens
+from musegen_lessons.errors import MelodyError, NotationError
+from musegen_lessons.generate import (
     KerasStepGenerator,
     NumpyStepGenerator,
     WindowedGenerator,
     generate,
-    key_names,
     melody_to_midi,
     parse_melody,
     sample_next,
     transpose_to_key,
 )
-from musegen_lessons.midi import read_midi  # noqa: E402
-from musegen_lessons.models import load_melody_model  # noqa: E402
+from musegen_lessons.midi import read_midi
+from musegen_lessons.models import load_melody_model
+from musegen_lessons.notation import key_names, parse_key
 
 
 @pytest.fixture(scope="module")
-def pretrained():
+def kept_model():
     model, vocabulary, _ = load_melody_model()
     return model, vocabulary
 
@@ -98,8 +93,8 @@ def test_a_negative_temperature_is_refused():
 
 
 @pytest.mark.parametrize("generator_class", [NumpyStepGenerator, KerasStepGenerator, WindowedGenerator])
-def test_stepwise_generation_equals_the_windowed_model(pretrained, held_out_piece, generator_class):
-    model, vocabulary = pretrained
+def test_stepwise_generation_equals_the_windowed_model(kept_model, held_out_piece, generator_class):
+    model, vocabulary = kept_model
     ids = vocabulary.encode(held_out_piece.tokens[:64])
     positions = step_positions(held_out_piece)[:64]
     reference = np.asarray(model({"tokens": ids[None], "positions": positions[None]}))[0]
@@ -109,16 +104,16 @@ def test_stepwise_generation_equals_the_windowed_model(pretrained, held_out_piec
     assert np.abs(stepwise - reference[:steps]).max() <= 1e-5
 
 
-def test_generated_melodies_are_valid_and_extend_the_seed(pretrained, held_out_piece):
-    model, vocabulary = pretrained
+def test_generated_melodies_are_valid_and_extend_the_seed(kept_model, held_out_piece):
+    model, vocabulary = kept_model
     seed = held_out_piece.tokens[:16]
     melody = generate(NumpyStepGenerator(model), vocabulary, seed, 200, temperature=1.5, seed=9)
     assert melody[:16] == seed and len(melody) == 216
     validate_tokens(melody)
 
 
-def test_the_same_seed_gives_identical_midi_bytes(pretrained):
-    model, vocabulary = pretrained
+def test_the_same_seed_gives_identical_midi_bytes(kept_model):
+    model, vocabulary = kept_model
     files = []
     for _ in range(2):
         tokens = generate(NumpyStepGenerator(model), vocabulary, parse_melody("C4 D4 E4"), 96, seed=7)
@@ -131,20 +126,20 @@ def test_the_same_seed_gives_identical_midi_bytes(pretrained):
 
 
 @pytest.mark.parametrize("length", [0, -3])
-def test_a_length_below_one_is_refused(pretrained, length):
-    model, vocabulary = pretrained
+def test_a_length_below_one_is_refused(kept_model, length):
+    model, vocabulary = kept_model
     with pytest.raises(MelodyError, match="length"):
         generate(NumpyStepGenerator(model), vocabulary, [60], length)
 
 
-def test_a_seed_pitch_the_model_never_saw_is_refused(pretrained):
-    model, vocabulary = pretrained
+def test_a_seed_pitch_the_model_never_saw_is_refused(kept_model):
+    model, vocabulary = kept_model
     with pytest.raises(MelodyError, match="not in this Vocabulary"):
         generate(NumpyStepGenerator(model), vocabulary, parse_melody("C1"), 8)
 
 
-def test_an_empty_seed_is_refused(pretrained):
-    model, vocabulary = pretrained
+def test_an_empty_seed_is_refused(kept_model):
+    model, vocabulary = kept_model
     with pytest.raises(MelodyError, match="empty"):
         generate(NumpyStepGenerator(model), vocabulary, [], 8)
 
@@ -193,8 +188,13 @@ def test_an_unknown_key_is_refused():
         transpose_to_key([60], "H major")
 
 
-def test_every_offered_key_is_accepted():
-    assert len(key_names()) == 34 and all(transpose_to_key([60], key) for key in key_names())
+def test_every_offered_key_takes_the_tonic_there_the_shorter_way():
+    assert len(key_names()) == 34  # 12 tonics, 5 of them spelt two ways, in two modes
+    for name in key_names():
+        tonic, mode = parse_key(name)
+        home = 60 if mode == "major" else 69  # C4 or A4: the tonics the model writes in
+        [moved] = transpose_to_key([home], name)
+        assert moved % 12 == tonic and -6 <= moved - home <= 6, name
 
 
 def test_the_tempo_sets_the_length_in_seconds():
@@ -239,9 +239,11 @@ def test_compose_writes_midi_wav_and_svg(tmp_path, capsys):
     "arguments, message",
     [
         (["--seed-notes", "H9"], "not a pitch name"),
-        (["--length", "0"], "--length must be at least 1"),
-        (["--temperature", "0"], "--temperature must be above 0"),
-        (["--temperature", "-1"], "--temperature must be above 0"),
+        (["--length", "0"], "argument --length: must be a whole number of at least 1"),
+        (["--temperature", "0"], "argument --temperature: must be a number above 0"),
+        (["--temperature", "-1"], "argument --temperature: must be a number above 0"),
+        (["--top-p", "1.5"], "argument --top-p: must lie in (0, 1]"),
+        (["--tempo", "fast"], "argument --tempo: must be a number above 0, not 'fast'"),
         (["--key", "X major"], "Unknown key"),
         (["--model", "/nonexistent/model"], "No model at"),
     ],
