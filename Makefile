@@ -7,8 +7,11 @@ STAMP := $(VENV)/.installed
 # JupyterLab refuses to run as root unless told; only add the flag where it is needed (containers, CI).
 ROOT_FLAG := $(shell [ "$$(id -u)" = 0 ] && echo --allow-root)
 NBVAL := --nbval-lax --nbval-cell-timeout=600
+# Both cores: pytest-xdist runs the test files on one worker per core; `loadfile` keeps every file (a notebook's
+# cells, a module's fixtures) on one worker, in order.
+PARALLEL := -n auto --dist loadfile
 
-.PHONY: lab test test-unit test-browser test-notebooks release bench clean
+.PHONY: lab lint test test-unit test-browser test-notebooks release bench clean
 
 # JupyterLab reads course-wide settings (no news pop-up, no update checks: the course is offline) from here.
 LAB_SETTINGS := $(VENV)/share/jupyter/lab/settings
@@ -22,19 +25,25 @@ $(STAMP): pyproject.toml jupyter/overrides.json
 lab: $(STAMP)
 	$(BIN)/jupyter lab notebooks/00_welcome.ipynb --ServerApp.ip=127.0.0.1 $(ROOT_FLAG)
 
-# Everything, as CI runs it: unit tests, then both editions of every lesson in quick mode.
-test: $(STAMP)
-	MUSEGEN_QUICK=1 $(BIN)/python -m pytest tests notebooks solutions $(NBVAL) -p no:cacheprovider
+# Style first (seconds), then everything, as CI runs it: unit tests, both editions of every lesson in quick mode,
+# the grader and the browser tests.
+test: lint
+	MUSEGEN_QUICK=1 $(BIN)/python -m pytest tests notebooks solutions $(NBVAL) $(PARALLEL) -p no:cacheprovider
+
+# ruff: the package, tests, benchmarks and the solution edition's code cells (settings in pyproject.toml).
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 test-unit: $(STAMP)
-	MUSEGEN_QUICK=1 $(BIN)/python -m pytest tests -p no:cacheprovider
+	MUSEGEN_QUICK=1 $(BIN)/python -m pytest tests $(PARALLEL) -p no:cacheprovider
 
 # Only the end-to-end tests: the lessons in JupyterLab in headless Chromium (skipped when Chromium is missing).
 test-browser: $(STAMP)
 	MUSEGEN_QUICK=1 $(BIN)/python -m pytest tests/browser -p no:cacheprovider -v
 
 test-notebooks: $(STAMP)
-	MUSEGEN_QUICK=1 $(BIN)/python -m pytest notebooks solutions $(NBVAL) -p no:cacheprovider
+	MUSEGEN_QUICK=1 $(BIN)/python -m pytest notebooks solutions $(NBVAL) $(PARALLEL) -p no:cacheprovider
 
 # Regenerate the student edition from the solution edition (refuses to overwrite a student's work).
 release: $(STAMP)

@@ -40,7 +40,7 @@ def main():
         if reason is not None:
             rows[backend] = {"available": False, "reason": reason}
             continue
-        seconds = best_time(lambda: [render_audio(pm, backend=backend, max_seconds=None) for pm in pieces])
+        seconds = best_time(lambda b=backend: [render_audio(pm, backend=b, max_seconds=None) for pm in pieces])
         rows[backend] = {
             "available": True,
             "compute_s": round(seconds, 4),

@@ -1,13 +1,19 @@
-"""Shared fixtures: the bundled chorale, and small MIDI files written with pretty_midi into tmp_path."""
+"""Shared set-up and fixtures: TensorFlow's options, the bundled chorale, and small MIDI files written with
+pretty_midi into tmp_path.
+
+pytest imports this file before any test module, so the lessons' TensorFlow options (no start-up noise, the
+same CPU maths) are set once here, before any test imports Keras.
+"""
 
 import matplotlib
+import pretty_midi
+import pytest
 
+from musegen_lessons import corpus
+from musegen_lessons.lesson import quiet_tensorflow
+
+quiet_tensorflow()
 matplotlib.use("Agg")  # no window: the tests draw into memory
-
-import pretty_midi  # noqa: E402
-import pytest  # noqa: E402
-
-from musegen_lessons import corpus  # noqa: E402
 
 
 @pytest.fixture(scope="session")

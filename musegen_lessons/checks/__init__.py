@@ -106,7 +106,7 @@ def call(fn, *args, **kwargs):
     except NotImplementedError:
         raise
     except Exception as error:
-        shown = ", ".join([_short(a) for a in args] + [f"{k}={_short(v)}" for k, v in kwargs.items()])
+        shown = ", ".join([describe(a) for a in args] + [f"{k}={describe(v)}" for k, v in kwargs.items()])
         raise CheckFailed(
             f"Called as {getattr(fn, '__name__', 'your function')}({shown}), it raised {type(error).__name__}: {error}"
         ) from None
@@ -116,10 +116,10 @@ def expect_equal(fn, args, expected, hint=""):
     """Call fn(*args) and fail with both answers if its result is not `expected` (exact comparison)."""
     got = call(fn, *args)
     if not _equal(got, expected):
-        shown = ", ".join(_short(a) for a in args)
+        shown = ", ".join(describe(a) for a in args)
         raise CheckFailed(
-            f"For {getattr(fn, '__name__', 'f')}({shown}) the answer is {_short(expected)}, "
-            f"yours was {_short(got)}. {hint}".strip()
+            f"For {getattr(fn, '__name__', 'f')}({shown}) the answer is {describe(expected)}, "
+            f"yours was {describe(got)}. {hint}".strip()
         )
     return got
 
@@ -140,7 +140,8 @@ def _equal(got, expected):
         return False
 
 
-def _short(value, limit=80):
+def describe(value, limit=80):
+    """A short text for a value in a check's message: an array by its shape, anything else by its repr, cut."""
     import numpy as np
 
     if isinstance(value, np.ndarray):

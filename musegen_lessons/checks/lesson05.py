@@ -7,7 +7,7 @@ from collections import Counter
 
 import numpy as np
 
-from . import CheckFailed, call, exercise, expect_equal
+from . import CheckFailed, call, describe, exercise, expect_equal
 
 
 def _chorale_ids():
@@ -35,8 +35,8 @@ def check_count_bigrams(fn):
         if dict(got) != dict(expected):
             wrong = next(iter(set(expected.items()) ^ set(dict(got).items())), None)
             raise CheckFailed(
-                f"For {len(sequences)} sequence(s) the counts differ, e.g. at {wrong}. Count each "
-                "neighbouring pair inside a sequence, never across two sequences."
+                f"For the sequences {describe(sequences)} the counts differ, e.g. at {wrong} ((pair, count)). Count "
+                "each neighbouring pair inside a sequence, never across two sequences."
             )
     return f"a chorale soprano of {len(ids)} tokens holds {len(Counter(zip(ids, ids[1:])))} different bigrams."
 

@@ -5,7 +5,7 @@ Lesson: 06_generation
 
 import numpy as np
 
-from . import CheckFailed, call, exercise
+from . import CheckFailed, call, describe, exercise
 
 
 def _distributions():
@@ -32,7 +32,8 @@ def check_apply_temperature(fn):
             with np.errstate(divide="ignore"):
                 expected = np.where(p > 0, p ** (1 / temperature), 0.0)
             expected = expected / expected.sum()
-            _compare(f"With temperature {temperature}", call(fn, p.copy(), temperature), expected)
+            what = f"With temperature {temperature} on {describe(np.round(p, 3).tolist())}"
+            _compare(what, call(fn, p.copy(), temperature), expected)
     return "below 1 the likely tokens grow likelier; above 1 the distribution flattens."
 
 
@@ -63,10 +64,9 @@ def check_tokens_to_midi(fn):
         pm = call(fn, tokens, tempo_bpm)
         if not isinstance(pm, pretty_midi.PrettyMIDI):
             raise CheckFailed(f"Return a pretty_midi.PrettyMIDI, not {type(pm).__name__}.")
-        in_time_order = lambda notes: sorted(notes, key=lambda n: (n[1], n[0]))  # noqa: E731
-        got = in_time_order((n.pitch, round(n.start, 6), round(n.end, 6)) for i in pm.instruments for n in i.notes)
+        got = _in_time_order((n.pitch, round(n.start, 6), round(n.end, 6)) for i in pm.instruments for n in i.notes)
         seconds = 60.0 / tempo_bpm
-        expected = in_time_order(
+        expected = _in_time_order(
             (p, round(s * seconds, 6), round(e * seconds, 6)) for p, s, e in tokens_to_notes(tokens)
         )
         if got != expected:
@@ -75,3 +75,8 @@ def check_tokens_to_midi(fn):
                 f"yours are {got}. A 16th note lasts 60 / tempo / 4 seconds."
             )
     return "a 16th note lasts 15 / tempo seconds."
+
+
+def _in_time_order(notes):
+    """(pitch, start, end) notes sorted by start, then pitch: the order in which they are compared."""
+    return sorted(notes, key=lambda note: (note[1], note[0]))

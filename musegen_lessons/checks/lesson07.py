@@ -51,17 +51,20 @@ def check_scale_consistency(fn):
 def check_overlapping_area(fn):
     rng = np.random.default_rng(12)
     grid = np.linspace(-6, 12, 2001)
-    for a, b in [
-        (rng.normal(0, 1, 300), rng.normal(0, 1, 300)),
-        (rng.normal(0, 1, 200), rng.normal(3, 1, 200)),
-        (rng.normal(0, 1, 100), rng.normal(8, 0.5, 100)),
+    for (mean_a, spread_a, n_a), (mean_b, spread_b, n_b) in [
+        ((0, 1, 300), (0, 1, 300)),
+        ((0, 1, 200), (3, 1, 200)),
+        ((0, 1, 100), (8, 0.5, 100)),
     ]:
+        a, b = rng.normal(mean_a, spread_a, n_a), rng.normal(mean_b, spread_b, n_b)
         p, q = gaussian_kde(a, grid), gaussian_kde(b, grid)
         expected = float(np.minimum(p, q).sum() * (grid[1] - grid[0]))
         got = call(fn, p, q, grid)
         if abs(float(got) - expected) > 1e-3:
             raise CheckFailed(
-                f"For two densities whose overlap is {expected:.4f} yours gives {float(got):.4f}. "
-                "Sum the smaller of the two densities at every grid point, times the grid spacing."
+                f"For the densities of {n_a} samples of N({mean_a}, {spread_a}²) and {n_b} of N({mean_b}, "
+                f"{spread_b}²) on a grid from {grid[0]:g} to {grid[-1]:g} in {len(grid)} points, the overlap is "
+                f"{expected:.4f}; yours is {float(got):.4f}. Sum the smaller of the two densities at every grid "
+                "point, times the grid spacing."
             )
     return "1 for the same distribution, near 0 for distributions far apart."
