@@ -69,8 +69,10 @@ def sample_next(probabilities, rng, temperature=1.0, top_k=None, top_p=None, pre
         previous: the token number before this step (None at the start); HOLD is forbidden at the start and
             after a REST, since it would continue a note that is not sounding.
     """
-    p = np.nan_to_num(np.asarray(probabilities, dtype=np.float64), nan=0.0, posinf=0.0, neginf=0.0)
-    p = np.maximum(p, 0.0)
+    p = np.array(probabilities, dtype=np.float64)  # a copy: the caller's distribution is left as it was
+    if not np.isfinite(p).all():
+        p = np.nan_to_num(p, nan=0.0, posinf=0.0, neginf=0.0)
+    np.maximum(p, 0.0, out=p)
     if previous is None or previous == rest_id:
         p[hold_id] = 0.0
     if p.sum() <= 0:  # a broken distribution: fall back to uniform over what is allowed
@@ -81,9 +83,9 @@ def sample_next(probabilities, rng, temperature=1.0, top_k=None, top_p=None, pre
         return int(np.argmax(p))
     if temperature < 0:
         raise ChoiceError(f"temperature must be 0 (greedy) or above, not {temperature}")
-    with np.errstate(divide="ignore"):
-        logits = np.log(p) / temperature
-    p = np.exp(logits - logits.max())
+    if temperature != 1:  # p_i^(1/T), as (p_i / p_max)^(1/T) so that a small T cannot overflow
+        p /= p.max()
+        p **= 1.0 / temperature
     order = None
     if top_k is not None and top_k < len(p):
         order = np.argsort(-p, kind="stable")
@@ -131,62 +133,82 @@ class NumpyStepGenerator:
 
     Lessons 03 and 04's equations with the trained weights, arranged so that a step does as little as it can:
 
-    - the convolution is linear before its ReLU, so what each token, and each position in the bar, adds through
-      each kernel tap k (its embedding times W[k]) is worked out once: a step adds up kernel_size rows of two tables;
-    - each LSTM multiplies [x_t, h_{t−1}] by its kernel and recurrent kernel stacked into one matrix, one product
-      instead of two, with the three sigmoid gates side by side (columns reordered to i, f, o, g);
-    - the arrays a step writes into are made once, in float32, so a step allocates almost nothing.
+    - the convolution is linear before its ReLU, so what each (token, position in the bar) adds through each
+      kernel tap is worked out once, in a table: a step adds one row of it to the sums of the next kernel_size
+      outputs, and takes the oldest sum, which is then complete;
+    - each LSTM multiplies [x_t, h_{t−1}, 1] by its kernel, recurrent kernel and bias stacked into one matrix: one
+      product instead of two and a sum. The sigmoid gates are computed with the same tanh as the candidate,
+      σ(z) = ½(1 + tanh(z / 2)), the halving folded into their columns;
+    - every array a step writes into is made once, in float32, and written in place.
 
     The tests prove it equal to the Keras model, step by step.
     """
 
     def __init__(self, model):
         w = melody_weights(model)
-        width = w["token"].shape[1]
-        self.token_taps = np.einsum("ve,kef->kvf", w["token"], w["conv"][:, :width])  # (taps, vocabulary, filters)
-        self.beat_taps = np.einsum("pe,kef->kpf", w["beat"], w["conv"][:, width:])  # (taps, positions, filters)
+        width, taps = w["token"].shape[1], w["conv"].shape[0]
+        token_taps = np.einsum("ve,kef->vkf", w["token"], w["conv"][:, :width])  # (vocabulary, taps, filters)
+        beat_taps = np.einsum("pe,kef->pkf", w["beat"], w["conv"][:, width:])  # (positions, taps, filters)
+        # table[token, position, j]: what this step's input adds to the output j steps from now (tap taps - 1 - j)
+        self.conv_table = (token_taps[:, None] + beat_taps[None])[:, :, ::-1].copy()
         self.conv_bias = w["conv_bias"]
         self.lstms = []
         for kernel, recurrent_kernel, bias in w["lstms"]:
             units = recurrent_kernel.shape[0]
-            order = np.r_[: 2 * units, 3 * units : 4 * units, 2 * units : 3 * units]  # Keras's i, f, g, o -> i, f, o, g
-            stacked = np.ascontiguousarray(np.vstack([kernel, recurrent_kernel])[:, order])
-            self.lstms.append((stacked, bias[order], kernel.shape[0], units))
-        self.dense_kernel, self.dense_bias = w["dense"], w["dense_bias"]
+            stacked = np.vstack([kernel, recurrent_kernel, bias[None]])
+            stacked[:, : 2 * units] *= 0.5  # i and f: tanh(z / 2) gives their sigmoids
+            stacked[:, 3 * units :] *= 0.5  # o likewise; g (Keras's third block) stays tanh(z)
+            self.lstms.append((np.ascontiguousarray(stacked), kernel.shape[0], units))
+        self.dense = np.vstack([w["dense"], w["dense_bias"][None]])
+        self.taps = taps
         self.reset()
 
     def reset(self):
-        self.recent = [None] * len(self.token_taps)  # the last (token, position) per tap, oldest first; None: padding
-        self.inputs = [np.zeros(inputs + units, np.float32) for _, _, inputs, units in self.lstms]  # [x_t, h_{t−1}]
-        self.cells = [np.zeros(units, np.float32) for *_, units in self.lstms]
+        self.sums = np.tile(self.conv_bias, (self.taps, 1))  # the convolution's next outputs, before the ReLU
+        self.layers = []
+        for stacked, inputs, units in self.lstms:
+            xh = np.zeros(inputs + units + 1, np.float32)  # [x_t, h_{t−1}, 1]
+            xh[-1] = 1.0
+            z = np.zeros(4 * units, np.float32)
+            blocks = [z[k * units : (k + 1) * units] for k in range(4)]  # i, f, g, o
+            self.layers.append(
+                (
+                    stacked,
+                    xh,
+                    z,
+                    *blocks,
+                    np.zeros(units, np.float32),
+                    np.zeros(units, np.float32),
+                    xh[inputs : inputs + units],
+                )
+            )
+        self.logits = np.zeros(self.dense.shape[1], np.float32)
 
     def step(self, token, position):
         """Feed one token at its position in the bar; return the distribution of the next token."""
-        self.recent = self.recent[1:] + [(token, position)]
-        x = self.conv_bias.copy()
-        for tap, fed in enumerate(self.recent):
-            if fed is not None:  # a step before the start is the causal padding: zeros, which add nothing
-                x += self.token_taps[tap, fed[0]]
-                x += self.beat_taps[tap, fed[1]]
-        np.maximum(x, 0.0, out=x)
-        for (stacked, bias, inputs, units), xh, c in zip(self.lstms, self.inputs, self.cells):
-            xh[:inputs] = x
-            z = xh @ stacked
-            z += bias
-            gates = z[: 3 * units]  # σ(z) = ½(1 + tanh(z / 2)), in place
-            gates *= 0.5
-            np.tanh(gates, out=gates)
-            gates += 1.0
-            gates *= 0.5
-            c *= gates[units : 2 * units]  # c_t = f ⊙ c_{t−1} + i ⊙ g
-            c += gates[:units] * np.tanh(z[3 * units :])
-            x = gates[2 * units :] * np.tanh(c)  # h_t = o ⊙ tanh(c_t)
-            xh[inputs:] = x  # h_{t−1} of the next step
-        logits = x @ self.dense_kernel
-        logits += self.dense_bias
-        logits -= logits.max()
-        np.exp(logits, out=logits)
-        return logits / logits.sum()
+        self.sums += self.conv_table[token, position]
+        x = self.layers[0][1][: self.sums.shape[1]]
+        np.maximum(self.sums[0], 0.0, out=x)  # the finished output of the convolution, after its ReLU
+        self.sums[:-1] = self.sums[1:]
+        self.sums[-1] = self.conv_bias
+        for index, (stacked, xh, z, i, f, g, o, c, tanh_c, h) in enumerate(self.layers):
+            if index:
+                xh[: len(x)] = x  # the layer below's h_t is this layer's x_t
+            np.matmul(xh, stacked, out=z)
+            np.tanh(z, out=z)
+            for gate in (i, f, o):
+                gate *= 0.5
+                gate += 0.5
+            c *= f  # c_t = f ⊙ c_{t−1} + i ⊙ g
+            np.multiply(i, g, out=g)
+            c += g
+            np.tanh(c, out=tanh_c)
+            np.multiply(o, tanh_c, out=h)  # h_t = o ⊙ tanh(c_t), where the next step reads h_{t−1}
+            x = h
+        np.matmul(self.layers[-1][1][-len(x) - 1 :], self.dense, out=self.logits)
+        self.logits -= self.logits.max()
+        np.exp(self.logits, out=self.logits)
+        return self.logits / self.logits.sum()
 
 
 class KerasStepGenerator:
