@@ -19,7 +19,7 @@ from .lesson import quiet_tensorflow
 
 FIRST_PITCH_ID = len(SPECIAL_TOKENS)  # ids below this are REST and HOLD
 EPOCHS = 14  # the full budget of `musegen train`: at about 19 s an epoch on 2 cores, under 5 minutes
-LIVE_EPOCHS = 4  # what lesson 05 trains in front of the student: about a minute and a half on 2 cores
+LIVE_EPOCHS = 4  # what lesson 05 trains in front of the student: about two minutes on 2 cores
 
 
 def next_token_scores(log_probs, targets):
@@ -42,23 +42,35 @@ def next_token_scores(log_probs, targets):
     }
 
 
-def evaluate_model(model, pieces, vocabulary):
-    """Score a melody model on whole pieces (the first token of each is not scored). See `next_token_scores`.
+def predict_pieces(model, pieces, vocabulary):
+    """A melody model's next-token distributions over whole pieces: [array (len(piece) − 1, vocab_size)], where row t
+    of a piece's array is the distribution of its token t + 1, given the tokens before it.
 
     Lesson: 05_keras_model
+
+    The pieces go through the model as one padded batch, not one call each: the model is causal, so the padding
+    after a piece's end cannot change its outputs, and the padded steps are cut away.
     """
     pieces = list(pieces)
     ids = [vocabulary.encode(piece.tokens) for piece in pieces]
-    # One padded batch instead of a call per piece: the model is causal, so padding after a piece's end cannot
-    # change its outputs, and the padded steps are cut away before scoring.
     steps = max(len(i) for i in ids) - 1
     tokens, positions = np.zeros((len(pieces), steps), np.int32), np.zeros((len(pieces), steps), np.int32)
     for row, (piece, piece_ids) in enumerate(zip(pieces, ids)):
         tokens[row, : len(piece_ids) - 1] = piece_ids[:-1]
         positions[row, : len(piece_ids) - 1] = step_positions(piece)[:-1]
     probabilities = np.asarray(model({"tokens": tokens, "positions": positions}, training=False))
-    log_probs = [np.log(np.maximum(probabilities[row, : len(i) - 1], 1e-12)) for row, i in enumerate(ids)]
-    return next_token_scores(np.concatenate(log_probs), np.concatenate([i[1:] for i in ids]))
+    return [probabilities[row, : len(i) - 1] for row, i in enumerate(ids)]
+
+
+def evaluate_model(model, pieces, vocabulary):
+    """Score a melody model on whole pieces (the first token of each is not scored). See `next_token_scores`.
+
+    Lesson: 05_keras_model
+    """
+    pieces = list(pieces)
+    log_probs = [np.log(np.maximum(p, 1e-12)) for p in predict_pieces(model, pieces, vocabulary)]
+    targets = [vocabulary.encode(piece.tokens)[1:] for piece in pieces]
+    return next_token_scores(np.concatenate(log_probs), np.concatenate(targets))
 
 
 def evaluate_ngram(ngram, pieces, vocabulary):

@@ -10,12 +10,13 @@ import pytest
 from musegen_lessons.baselines import NGramModel
 from musegen_lessons.cli import main
 from musegen_lessons.corpus import load_melodies
-from musegen_lessons.dataset import build_dataset
+from musegen_lessons.dataset import build_dataset, step_positions
 from musegen_lessons.models import load_melody_model
 from musegen_lessons.training import (
     evaluate_model,
     evaluate_ngram,
     next_token_scores,
+    predict_pieces,
     run_baselines,
     train_melody_model,
 )
@@ -46,6 +47,17 @@ def test_scores_of_hand_made_predictions():
 def test_onset_accuracy_is_undefined_without_onsets():
     scores = next_token_scores(np.log(np.full((2, 3), 1 / 3)), np.array([1, 1]))
     assert math.isnan(scores["onset_accuracy"])
+
+
+def test_one_padded_batch_predicts_what_each_piece_gets_alone(small_dataset):
+    model, vocabulary, _ = load_melody_model()
+    pieces = small_dataset.pieces["test"][:3]
+    assert len({len(p.tokens) for p in pieces}) > 1  # pieces of different lengths: padding is tested
+    for piece, together in zip(pieces, predict_pieces(model, pieces, vocabulary)):
+        ids, positions = vocabulary.encode(piece.tokens), step_positions(piece)
+        alone = np.asarray(model({"tokens": ids[None, :-1], "positions": positions[None, :-1]}))[0]
+        assert together.shape == (len(piece.tokens) - 1, len(vocabulary))
+        np.testing.assert_allclose(together, alone, atol=1e-5)
 
 
 def test_ngram_evaluation_skips_the_first_token_of_each_piece(small_dataset):
