@@ -5,7 +5,7 @@ its length, its tuplet, tie and grace marks, in the context of the tune's metre 
 translator then builds a full score from them: measures, beams, clefs, spanners. Building the score is most of the
 time, and the course needs none of it. This module keeps the first stage, music21's, and reads the notes off its
 tokens the way the translator places them, so that a tune gives the same notes, metre and upbeat as the full
-score would (`tests/test_essen.py` compares the two on real books). About 30 times faster than building scores.
+score would (`tests/test_essen.py` compares the two on a real book). About 20 times faster than building scores.
 
 Lesson: 02_preprocessing
 """

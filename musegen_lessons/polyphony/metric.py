@@ -21,7 +21,7 @@ PUBLISHED = (
     ("tanh RNN", 9.10, "Chung et al. 2014, Table 2"),
     ("LSTM", 8.67, "Chung et al. 2014, Table 2"),
     ("GRU", 8.54, "Chung et al. 2014, Table 2"),
-    ("TCN", 8.10, "Bai et al. 2018"),
+    ("TCN", 8.10, "Bai et al. 2018, Table 1"),
     ("RNN-NADE", 5.56, "Boulanger-Lewandowski et al. 2012"),
 )
 
