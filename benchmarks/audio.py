@@ -8,11 +8,9 @@ process. Writes benchmarks/results/audio.json.
     .venv/bin/python benchmarks/audio.py
 """
 
-import json
-import os
-import platform
 import time
-from pathlib import Path
+
+from _results import save_results
 
 from musegen_lessons.audio import available_backends, render_audio
 from musegen_lessons.corpus import load_chorale
@@ -20,7 +18,6 @@ from musegen_lessons.midi import as_pretty_midi
 
 CHORALES = ["bach/bwv66.6", "bach/bwv84.5", "bach/bwv269", "bach/bwv347", "bach/bwv153.1"]
 REPEATS = 3
-RESULTS = Path(__file__).with_name("results") / "audio.json"
 
 
 def best_time(function):
@@ -60,25 +57,15 @@ def main():
             )
         else:
             print(f"{backend:<14}  not available: {row['reason']}")
-    RESULTS.parent.mkdir(exist_ok=True)
-    RESULTS.write_text(
-        json.dumps(
-            {
-                "benchmark": "audio rendering",
-                "chorales": CHORALES,
-                "music_seconds": round(music_seconds, 1),
-                "machine": {
-                    "python": platform.python_version(),
-                    "processor": platform.machine(),
-                    "cores": os.cpu_count(),
-                },
-                "backends": rows,
-            },
-            indent=1,
-        )
-        + "\n"
+    save_results(
+        "audio",
+        {
+            "benchmark": "audio rendering",
+            "chorales": CHORALES,
+            "music_seconds": round(music_seconds, 1),
+            "backends": rows,
+        },
     )
-    print(f"Written to {RESULTS}")
 
 
 if __name__ == "__main__":

@@ -8,12 +8,10 @@ same process. Real time for 16th notes at 120 bpm is 8 steps per second. Writes 
     .venv/bin/python benchmarks/generation.py
 """
 
-import json
-import os
-import platform
 import statistics
 import time
-from pathlib import Path
+
+from _results import save_results
 
 from musegen_lessons.corpus import load_melodies
 from musegen_lessons.dataset import build_dataset
@@ -32,7 +30,6 @@ quiet_tensorflow()  # before anything imports TensorFlow
 STEPS = {"naive window loop": 64, "tf.function step": 1024, "numpy step": 8192}
 RUNS = 5
 REAL_TIME_STEPS_PER_SECOND = 8  # 16th notes at 120 bpm
-RESULTS = Path(__file__).with_name("results") / "generation.json"
 
 
 def main():
@@ -79,20 +76,14 @@ def main():
             f"{row['x_real_time']:>13,.0f}{row['x_naive_loop']:>14,.1f}"
         )
     print("goals: " + ", ".join(f"{k} {'yes' if v else 'NO'}" for k, v in goals.items()))
-    RESULTS.parent.mkdir(exist_ok=True)
-    RESULTS.write_text(
-        json.dumps(
-            {
-                "benchmark": f"generation speed, one step at a time, median of {RUNS} runs",
-                "rows": rows,
-                "goals": goals,
-                "machine": {"python": platform.python_version(), "cores": os.cpu_count()},
-            },
-            indent=1,
-        )
-        + "\n"
+    save_results(
+        "generation",
+        {
+            "benchmark": f"generation speed, one step at a time, median of {RUNS} runs",
+            "rows": rows,
+            "goals": goals,
+        },
     )
-    print(f"Written to {RESULTS}")
 
 
 if __name__ == "__main__":

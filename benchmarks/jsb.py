@@ -14,19 +14,18 @@ only its training time differs. The epochs were chosen so that each network trai
     .venv/bin/python benchmarks/jsb.py
 """
 
-import json
 import os
-import platform
 import sys
 import time
 from pathlib import Path
+
+from _results import save_results
 
 from musegen_lessons import polyphony as P
 from musegen_lessons.lesson import quiet_tensorflow
 
 quiet_tensorflow()  # before anything imports TensorFlow
 
-RESULTS = Path(__file__).with_name("results") / "jsb.json"
 BESIDE_COURSE = Path(__file__).resolve().parents[2] / "shared" / "benchmarks" / "jsb" / "jsb-chorales-quarter.json"
 TRANSPOSITIONS = tuple(range(-6, 6))  # every training chorale in all 12 keys: 12 times the data
 # Chosen on the valid split (the closing note of issue 9 lists the runs compared).
@@ -106,23 +105,17 @@ def main():
     for name, nll, source in P.PUBLISHED:
         print(f"{name:<34}{'':>11}{nll:>10.2f}{'':>10}{'':>8}{'':>9}   published: {source}")
     print("goals: " + ", ".join(f"{k} {'yes' if v else 'NO'}" for k, v in goals.items()))
-    RESULTS.parent.mkdir(exist_ok=True)
-    RESULTS.write_text(
-        json.dumps(
-            {
-                "benchmark": "JSB Chorales, quarter-note split, frame NLL (nats) and frame accuracy on test",
-                "data": path.name,
-                "rows": rows,
-                "published": [{"model": n, "test_nll": v, "source": s} for n, v, s in P.PUBLISHED],
-                "goals": goals,
-                "machine": {"python": platform.python_version(), "cores": os.cpu_count()},
-                "wall_seconds": round(time.perf_counter() - started, 1),
-            },
-            indent=1,
-        )
-        + "\n"
+    save_results(
+        "jsb",
+        {
+            "benchmark": "JSB Chorales, quarter-note split, frame NLL (nats) and frame accuracy on test",
+            "data": path.name,
+            "rows": rows,
+            "published": [{"model": n, "test_nll": v, "source": s} for n, v, s in P.PUBLISHED],
+            "goals": goals,
+            "wall_seconds": round(time.perf_counter() - started, 1),
+        },
     )
-    print(f"Written to {RESULTS}")
     return 0
 
 

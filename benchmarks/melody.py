@@ -12,11 +12,9 @@ long-context n-gram's, onset accuracy at least 0.35, training within 5 minutes o
     .venv/bin/python benchmarks/melody.py
 """
 
-import json
-import os
-import platform
 import time
-from pathlib import Path
+
+from _results import save_results
 
 from musegen_lessons.corpus import load_melodies
 from musegen_lessons.dataset import build_dataset
@@ -24,8 +22,6 @@ from musegen_lessons.lesson import quiet_tensorflow
 from musegen_lessons.training import EPOCHS, evaluate_model, run_baselines, train_melody_model
 
 quiet_tensorflow()  # before anything imports TensorFlow
-
-RESULTS = Path(__file__).with_name("results") / "melody.json"
 
 
 def train_and_score(dataset, label):
@@ -76,22 +72,16 @@ def main():
         f"NLL {goals['nll_below_best_1_to_5_gram']:.0%} below the best 1- to 5-gram; goals: "
         + ", ".join(f"{k} {'yes' if v else 'NO'}" for k, v in goals.items() if isinstance(v, bool))
     )
-    RESULTS.parent.mkdir(exist_ok=True)
-    RESULTS.write_text(
-        json.dumps(
-            {
-                "benchmark": "melody model vs n-gram baselines, chorales, tune-disjoint test split",
-                "epochs": EPOCHS,
-                "rows": rows,
-                "goals": goals,
-                "machine": {"python": platform.python_version(), "cores": os.cpu_count()},
-                "wall_seconds": round(time.perf_counter() - started, 1),
-            },
-            indent=1,
-        )
-        + "\n"
+    save_results(
+        "melody",
+        {
+            "benchmark": "melody model vs n-gram baselines, chorales, tune-disjoint test split",
+            "epochs": EPOCHS,
+            "rows": rows,
+            "goals": goals,
+            "wall_seconds": round(time.perf_counter() - started, 1),
+        },
     )
-    print(f"Written to {RESULTS}")
 
 
 if __name__ == "__main__":

@@ -9,10 +9,7 @@ Writes benchmarks/results/quality.json.
     .venv/bin/python benchmarks/quality.py
 """
 
-import json
-import os
-import platform
-from pathlib import Path
+from _results import save_results
 
 from musegen_lessons import metrics
 from musegen_lessons.corpus import load_melodies
@@ -24,7 +21,6 @@ from musegen_lessons.models import load_melody_model
 quiet_tensorflow()  # before anything imports TensorFlow
 
 SEED = 0
-RESULTS = Path(__file__).with_name("results") / "quality.json"
 
 
 def main():
@@ -53,22 +49,16 @@ def main():
             f"{features['mean |interval|']['generated_mean']:>17.3f}"
         )
     print(f"closest to the held-out chorales: {closest}")
-    RESULTS.parent.mkdir(exist_ok=True)
-    RESULTS.write_text(
-        json.dumps(
-            {
-                "benchmark": "Yang-Lerch comparison of generated melody sets with the held-out chorales",
-                "seed": SEED,
-                "reference_melodies": len(reference),
-                "rows": rows,
-                "closest_temperature": closest,
-                "machine": {"python": platform.python_version(), "cores": os.cpu_count()},
-            },
-            indent=1,
-        )
-        + "\n"
+    save_results(
+        "quality",
+        {
+            "benchmark": "Yang-Lerch comparison of generated melody sets with the held-out chorales",
+            "seed": SEED,
+            "reference_melodies": len(reference),
+            "rows": rows,
+            "closest_temperature": closest,
+        },
     )
-    print(f"Written to {RESULTS}")
 
 
 if __name__ == "__main__":

@@ -19,7 +19,7 @@ from .metric import score_split
 from .models import build_frame_model, is_autoregressive, keras_objects
 from .sampler import FrameSampler
 
-PAD_MULTIPLE = 16  # batches are padded to a multiple of 16 steps, so Keras sees few distinct shapes
+PAD_MULTIPLE = 16  # padded to multiples of 16 steps, a model called batch by batch meets few shapes (each traced once)
 
 
 def pad_pieces(pieces, multiple=PAD_MULTIPLE):
