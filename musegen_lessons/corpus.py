@@ -11,6 +11,7 @@ Lesson: 01_representation (one chorale); 02_preprocessing (the whole corpus)
 import contextlib
 import json
 import os
+import sys
 import time
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
@@ -19,6 +20,7 @@ from pathlib import Path
 from . import essen
 from .encoding import notes_to_tokens, validate_tokens
 from .errors import ChoiceError, MelodyError
+from .essen import CHORD, GRACE_NOTE
 from .lesson import is_quick
 from .notation import parse_key
 
@@ -29,8 +31,6 @@ CACHE_FORMAT = 2  # bump when what a cached piece holds, or how it is cleaned, c
 MELODY_RANGE = (48, 88)  # C3 to E6 after transposition: wider than any singer's tune, narrower than noise
 MIN_STEPS = 16  # a melody shorter than one 4/4 bar teaches nothing about melody
 QUICK_LIMITS = {"chorales": 80, "folk": 1}  # quick mode: 80 chorales and the first folk-song book (313 songs)
-
-GRACE_NOTE, CHORD = essen.GRACE, essen.CHORD  # the kinds of melody element beside plain notes
 
 # Why a piece is left out, in the words the lesson prints.
 OFF_GRID = "rhythm off the 16th-note grid (tuplets)"
@@ -253,7 +253,7 @@ def clean_elements(elements, key, time_signature, bar_steps, pickup_steps, piece
 
     Args:
         elements: (pitches, start, length, kind) in quarter notes, ties joined, rests left out; kind is None for a
-            note, 'grace' or 'chord' (`essen.Tune.elements`, or what `clean_melody` reads off a music21 part).
+            note, 'grace note' or 'chord' (`essen.Tune.elements`, or what `clean_melody` reads off a music21 part).
         key: the key the piece is in, e.g. 'F# minor'.
 
     Returns:
@@ -355,9 +355,10 @@ def _extract_folk_book(book):
     results = []
     for number, tune, problem in tunes:
         piece_id = f"{book}#{number}"
+        if tune is None:
+            results.append((piece_id, None, f"failed: {problem}"))
+            continue
         try:
-            if tune is None:
-                raise ValueError(problem)
             bar_steps = round(tune.bar_quarters * 4)
             title = tune.title.strip().title() or piece_id
             cleaned = clean_elements(
@@ -402,13 +403,19 @@ def parallel_map(function, items, progress, desc):
 
     workers = min(os.cpu_count() or 1, 4)
     # fork starts workers in milliseconds and needs no `if __name__ == "__main__"` guard in the caller's script;
-    # where it does not exist (Windows, macOS defaults) the pieces are simply read one after another.
-    if len(items) < 20 or workers == 1 or "fork" not in multiprocessing.get_all_start_methods():
+    # where it does not exist (Windows, macOS defaults) the pieces are simply read one after another. So they are
+    # once TensorFlow runs in this process: a fork copies none of its threads, and a copy can crash without them.
+    forkable = "fork" in multiprocessing.get_all_start_methods() and "tensorflow" not in sys.modules
+    if len(items) < 20 or workers == 1 or not forkable:
         return [function(item) for item in tqdm(items, desc=desc, disable=not progress)]
     from concurrent.futures import ProcessPoolExecutor
 
+    chunk = (
+        1 if len(items) < 100 else 4
+    )  # a few large items (27 folk-song books): one at a time, so both cores finish together
     with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
-        return list(tqdm(pool.map(function, items, chunksize=4), total=len(items), desc=desc, disable=not progress))
+        mapped = pool.map(function, items, chunksize=chunk)
+        return list(tqdm(mapped, total=len(items), desc=desc, disable=not progress))
 
 
 def _read_cache(path, source):

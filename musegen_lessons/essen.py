@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-GRACE = "grace"  # the kinds of melody element `Tune.elements` holds, beside plain notes
+GRACE_NOTE = "grace note"  # the kinds of melody element `Tune.elements` holds, beside plain notes
 CHORD = "chord"
 
 
@@ -25,7 +25,7 @@ class Tune:
     Lesson: 02_preprocessing
 
     `elements` are (pitches, start, length, kind) in quarter notes, rests left out and tied notes joined: `pitches`
-    is a tuple of MIDI pitches (more than one for a chord), `kind` is None, 'grace' or 'chord'. `notes` are the
+    is a tuple of MIDI pitches (more than one for a chord), `kind` is None, 'grace note' or 'chord'. `notes` are the
     same as (pitch, start, end), before ties are joined, as music21's score holds them and its key finder reads
     them. `pickup_quarters` is how much of the first bar is silent before the tune starts (an upbeat), as
     music21's `paddingLeft`.
@@ -98,7 +98,7 @@ def read_tune(handler):
                 start += length
             continue
         if not token.isRest:
-            kind = GRACE if token.inGrace else None
+            kind = GRACE_NOTE if token.inGrace else None
             sounding.append([(_midi(token.pitchName),), start, 0.0 if kind else length, kind, token.tie])
         if not token.inGrace:
             start += length

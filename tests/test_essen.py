@@ -80,7 +80,7 @@ def test_grace_notes_chords_and_triplets_are_marked_for_cleaning():
     handler.process("X:1\nM:2/4\nL:1/8\nK:C\n{d}c2 [ce]2 | (3cde c2 |]\n")
     tune = essen.read_tune(handler)
     kinds = [kind for *_, kind in tune.elements]
-    assert kinds[:3] == [essen.GRACE, None, essen.CHORD]
+    assert kinds[:3] == [essen.GRACE_NOTE, None, essen.CHORD]
     assert tune.elements[0][2] == 0.0  # a grace note takes no time
     assert tune.elements[3][2] == pytest.approx(1 / 3)  # a triplet eighth: off the 16th-note grid
     piece, reason = corpus.clean_elements(tune.elements, "C major", "2/4", 8, 0, "t#1", "test", "T")
