@@ -21,8 +21,10 @@ Glossary: one word for one thing, in the package, the lessons and the checks.
   more than once (the split keeps a tune's pieces together).
 - **split**: train, valid and test (`dataset.SPLITS`), always by tune. A **window** is a stretch of a melody
   with its next-token targets.
-- **transposition**: semitones a piece was moved; `transposition_to_c` takes a key to C major or A minor, and
-  `generate.transpose_to_key` is its way back.
+- **melody** (the object): `melody.Melody`, tokens with the key, the time signature and the upbeat they are in;
+  what a score and a MIDI file are made from.
+- **transposition**: semitones a piece was moved; `melody.transposition_to_c` takes a key to C major or A minor
+  (the model's *home key*, `melody.home_key`), and `Melody.transposed(key)` moves a melody to any key and back.
 - **seed**: always the random seed. The music a model continues is the *seed melody* (`seed_tokens`,
   `seed_notes`) or the *seed frames*.
 - **NLL**: negative log-likelihood in nats (natural logarithms), per token for melodies and per frame for

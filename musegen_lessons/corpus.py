@@ -22,6 +22,7 @@ from .encoding import notes_to_tokens, validate_tokens
 from .errors import ChoiceError, MelodyError
 from .essen import CHORD, GRACE_NOTE
 from .lesson import is_quick
+from .melody import Melody, home_key, transposition_to_c
 from .notation import parse_key
 
 EXAMPLE_CHORALE = "bach/bwv66.6"  # "Christ unser Herr zum Jordan kam": short, four voices, in F# minor
@@ -66,6 +67,12 @@ class Piece:
     @property
     def mode(self):
         return self.key.split()[-1]
+
+    @property
+    def melody(self):
+        """The cleaned melody with its key (C major or A minor), metre and upbeat; `.transposed(piece.key)` gives
+        it back as found."""
+        return Melody(self.tokens, home_key(self.key), self.time_signature, self.pickup_steps)
 
 
 @dataclass
@@ -163,18 +170,6 @@ def folk_song_books():
 
     folder = Path(music21.__file__).parent / "corpus" / "essenFolksong"
     return [f"essenFolksong/{p.stem}" for p in sorted(folder.glob("*.abc")) if not p.stem.startswith("test")]
-
-
-def transposition_to_c(tonic_pitch_class, mode):
-    """Semitones that move a key to C major (major) or A minor (minor), the smaller way round: -6 to +5.
-
-    Lesson: 02_preprocessing
-
-    Example: F# minor (tonic 6) -> +3 (F# up to A); G major (7) -> +5; D major (2) -> -2.
-    """
-    target = 0 if mode == "major" else 9
-    shift = (target - int(tonic_pitch_class)) % 12
-    return shift - 12 if shift > 5 else shift
 
 
 def analyze_key(notes):
@@ -401,21 +396,21 @@ def parallel_map(function, items, progress, desc):
 
     from tqdm.auto import tqdm
 
+    # leave=False: the bar goes when the work is done, so a saved notebook keeps no widget that can no longer show
     workers = min(os.cpu_count() or 1, 4)
     # fork starts workers in milliseconds and needs no `if __name__ == "__main__"` guard in the caller's script;
     # where it does not exist (Windows, macOS defaults) the pieces are simply read one after another. So they are
     # once TensorFlow runs in this process: a fork copies none of its threads, and a copy can crash without them.
     forkable = "fork" in multiprocessing.get_all_start_methods() and "tensorflow" not in sys.modules
     if len(items) < 20 or workers == 1 or not forkable:
-        return [function(item) for item in tqdm(items, desc=desc, disable=not progress)]
+        return [function(item) for item in tqdm(items, desc=desc, disable=not progress, leave=False)]
     from concurrent.futures import ProcessPoolExecutor
 
-    chunk = (
-        1 if len(items) < 100 else 4
-    )  # a few large items (27 folk-song books): one at a time, so both cores finish together
+    # a few large items (27 folk-song books): one at a time, so both cores finish together
+    chunk = 1 if len(items) < 100 else 4
     with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
         mapped = pool.map(function, items, chunksize=chunk)
-        return list(tqdm(mapped, total=len(items), desc=desc, disable=not progress))
+        return list(tqdm(mapped, total=len(items), desc=desc, disable=not progress, leave=False))
 
 
 def _read_cache(path, source):

@@ -6,7 +6,8 @@ Lesson: 01_representation
 import numpy as np
 
 from .encoding import piano_roll_to_notes
-from .errors import NotationError
+from .errors import MelodyError, NotationError
+from .melody import Melody
 from .midi import as_pretty_midi, midi_to_notes
 from .notation import STEPS_PER_QUARTER, midi_to_name
 
@@ -109,9 +110,12 @@ def render_score(music):
 
     music21 writes MusicXML, and verovio engraves the MusicXML as SVG, all offline.
 
+    A `melody.Melody` is engraved in its key signature and time signature, an upbeat as a short first bar
+    (the anacrusis), so that the bar lines fall where the melody's metre puts them.
+
     Args:
-        music: a music21 stream or object, or anything `midi.as_pretty_midi` accepts (notes in quarter notes
-            are engraved directly; MIDI goes through music21's quantiser).
+        music: a `melody.Melody`, a music21 stream or object, or anything `midi.as_pretty_midi` accepts (notes
+            in quarter notes are engraved directly; MIDI goes through music21's quantiser).
     """
     import verovio
     from music21.musicxml.m21ToXml import GeneralObjectExporter
@@ -166,6 +170,8 @@ def show_spectrogram(waveform, sample_rate, ax=None, title=None, max_hz=4000):
 def _as_music21(music):
     import music21
 
+    if isinstance(music, Melody):
+        return melody_to_stream(music)
     if isinstance(music, music21.base.Music21Object):
         if isinstance(music, music21.stream.Stream):
             return music
@@ -190,20 +196,49 @@ def _is_note_list(music):
         return False
 
 
-def _spell(midi):
-    """A music21 Pitch for a MIDI number, with no explicit natural sign (which would be engraved on every note)."""
+def _spell(midi, key=None):
+    """A music21 Pitch for a MIDI number, with no explicit natural sign (which would be engraved on every note).
+
+    In a key, a note of its scale is spelled as the scale spells it (G# in A major, Ab in F minor; in a minor key
+    the raised sixth and seventh too, E# in F# minor), and a note outside it with sharps in a sharp key and flats
+    in a flat one.
+    """
     import music21
 
     pitch = music21.pitch.Pitch(midi=midi)
+    if key is not None:
+        in_scale = {p.pitchClass: p.name for p in key.getScale(key.mode).pitches}
+        if key.mode == "minor":
+            for degree in (6, 7):
+                raised = key.pitchFromDegree(degree).transpose("A1")
+                in_scale.setdefault(raised.pitchClass, raised.name)
+        if midi % 12 in in_scale:
+            pitch = _with_octave(in_scale[midi % 12], midi)
+        elif key.sharps < 0 and pitch.accidental is not None and pitch.accidental.alter > 0:
+            pitch = pitch.getEnharmonic()
     if pitch.accidental is not None and pitch.accidental.name == "natural":
         pitch.accidental = None
     return pitch
 
 
-def notes_to_stream(notes):
+def _with_octave(name, midi):
+    """The pitch spelled `name` ('B#', 'Cb') that sounds as `midi`: the octave number follows the letter."""
+    import music21
+
+    for octave in range(midi // 12 - 2, midi // 12 + 1):
+        pitch = music21.pitch.Pitch(f"{name}{octave}")
+        if round(pitch.ps) == midi:
+            return pitch
+    raise NotationError(f"{name} cannot sound as MIDI {midi}.")
+
+
+def notes_to_stream(notes, key=None):
     """A music21 stream of notes timed in quarter notes; notes that start and end together become a chord.
 
     Lesson: 01_representation; 08_polyphony (one stream per staff)
+
+    Args:
+        key: a music21 Key whose scale spells the notes (`_spell`); none spells them as music21 does by default.
     """
     import music21
 
@@ -212,12 +247,64 @@ def notes_to_stream(notes):
         groups.setdefault((float(note[1]), float(note[2])), []).append(int(note[0]))
     stream = music21.stream.Stream()
     for (start, end), pitches in sorted(groups.items()):
-        spelled = [_spell(p) for p in sorted(pitches)]
+        spelled = [_spell(p, key) for p in sorted(pitches)]
         element = music21.note.Note(spelled[0]) if len(spelled) == 1 else music21.chord.Chord(spelled)
         element.quarterLength = end - start
         stream.insert(start, element)
     overlapping = any(a.offset + a.quarterLength > b.offset for a, b in zip(stream.notes, list(stream.notes)[1:]))
     return stream.chordify() if overlapping else stream
+
+
+def music21_key(name):
+    """The music21 Key of a key's name ('Bb major' -> Key of B- major), for its signature and its spelling."""
+    import music21
+
+    tonic, mode = name.split()
+    return music21.key.Key(tonic.replace("b", "-"), mode)
+
+
+def melody_to_stream(melody):
+    """A music21 part of a `melody.Melody`, in bars: its key signature, its time signature, and an upbeat engraved
+    as a short first bar (an anacrusis, numbered 0), so that every later bar line falls where the metre says.
+
+    Lesson: 02_preprocessing; 06_generation
+    """
+    import music21
+
+    notes = melody.notes()
+    if not notes:
+        raise MelodyError("The melody has no notes to engrave.")
+    key = music21_key(melody.key)
+    padding = melody.pickup_steps / STEPS_PER_QUARTER  # the part of the first bar before the melody begins
+    part = music21.stream.Part()
+    part.insert(0, key)
+    part.insert(0, music21.meter.TimeSignature(melody.time_signature))
+    for element in notes_to_stream(notes, key).notes:
+        part.insert(element.offset + padding, element)
+    bars = part.makeMeasures()
+    bars.makeTies(inPlace=True)  # before the rests: a note held over a bar line leaves no gap to fill
+    bars.makeRests(fillGaps=True, inPlace=True, hideRests=False)
+    measures = list(bars.getElementsByClass("Measure"))
+    if padding:
+        first, last = measures[0], measures[-1]
+        for rest in list(first.getElementsByClass("Rest")):
+            if rest.offset < padding:
+                first.remove(rest)
+        for element in first.notesAndRests:
+            element.offset -= padding
+        first.paddingLeft = padding
+        # the last bar stays short, as the upbeat it completes: the filler rests after the last note go
+        end = max(n.offset + n.quarterLength for n in last.notes)
+        for rest in list(last.getElementsByClass("Rest")):
+            if rest.offset >= end:
+                last.remove(rest)
+        last.paddingRight = last.barDuration.quarterLength - end
+    offset = 0.0
+    for number, measure in enumerate(measures, start=0 if padding else 1):
+        measure.number, measure.offset = number, offset
+        offset += measure.duration.quarterLength
+    bars.makeAccidentals(inPlace=True)
+    return bars
 
 
 COURSE_MAP = (  # (stage, what it does, the lessons that teach it): every lesson appears at least once

@@ -1,4 +1,4 @@
-"""Generation: prime the melody model with a seed, sample the next token again and again, and make music of it.
+"""Generation: prime the melody model with a seed melody, sample the next token again and again, and make music of it.
 
 Three ways to run the trained model one step at a time, side by side in lesson 06:
 
@@ -10,18 +10,21 @@ Three ways to run the trained model one step at a time, side by side in lesson 0
 
 All three give the same next-token distributions. Sampling (greedy, temperature, top-k, nucleus) is done in
 numpy by `sample_next`, which also keeps the melody valid: never a HOLD at the start or after a REST.
+`compose` continues a `melody.Melody` in any key, moving it to the model's key and back.
 
 Lesson: 06_generation
 """
 
+from dataclasses import replace
+
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from .corpus import transposition_to_c
-from .encoding import HOLD, REST, tokens_to_notes, validate_tokens
+from .encoding import HOLD, REST, validate_tokens
 from .errors import ChoiceError, MelodyError, NotationError
 from .lesson import quiet_tensorflow
-from .notation import name_to_midi, parse_key, quarters_to_steps
+from .melody import Melody, home_key
+from .notation import midi_to_name, name_to_midi, parse_key, quarters_to_steps
 
 
 def parse_melody(text, steps_per_quarter=4):
@@ -304,8 +307,12 @@ def generate(
     Raises:
         MelodyError: an empty or invalid seed, a seed pitch outside the model's vocabulary, or a length below 1.
     """
+    from .models import MAX_BAR_STEPS
+
     if int(length) < 1:
         raise MelodyError(f"The length must be at least 1 step, not {length}.")
+    if not 0 < bar_steps <= MAX_BAR_STEPS:
+        raise MelodyError(f"A bar of {bar_steps} steps is outside the model's beat input (1 to {MAX_BAR_STEPS} steps).")
     seed_tokens = list(seed_tokens)
     if not seed_tokens:
         raise MelodyError("The seed melody is empty: give at least one note to start from.")
@@ -324,31 +331,26 @@ def generate(
     return vocabulary.decode(ids)
 
 
-def transpose_to_key(tokens, key):
-    """Move a melody written in C major / A minor into another key ('D major', 'F# minor', ...).
-
-    Lesson: 06_generation
-
-    The melody moves to the tonic of the same mode the shorter way round (at most 6 semitones), so it stays
-    in its register. A major key's relative minor shares its notes: 'A minor' leaves the melody where it is.
-    """
-    shift = -transposition_to_c(*parse_key(key))  # the way back from lesson 02's key normalisation
-    return [t if t in (HOLD, REST) else int(t) + shift for t in tokens]
-
-
-def melody_to_midi(tokens, tempo_bpm=100, key="C major", program=0):
-    """Post-process and export: transpose tokens to a key and return a PrettyMIDI at a tempo.
+def melody_to_midi(melody, tempo_bpm=100, program=0):
+    """Export a `melody.Melody` as a PrettyMIDI at a tempo, with its key signature and time signature written in.
 
     Lesson: 06_generation
     """
+    import pretty_midi
+
     from .midi import notes_to_midi
 
     if not tempo_bpm > 0:
         raise MelodyError(f"The tempo must be above 0 beats per minute, not {tempo_bpm}.")
-    notes = tokens_to_notes(transpose_to_key(tokens, key))
+    notes = melody.notes()
     if not notes:
         raise MelodyError("The melody has no notes to write.")
-    return notes_to_midi(notes, tempo_bpm=tempo_bpm, program=program)
+    pm = notes_to_midi(notes, tempo_bpm=tempo_bpm, program=program)
+    tonic, mode = parse_key(melody.key)
+    pm.key_signature_changes = [pretty_midi.KeySignature(tonic + (12 if mode == "minor" else 0), 0.0)]
+    beats, _, unit = melody.time_signature.partition("/")
+    pm.time_signature_changes = [pretty_midi.TimeSignature(int(beats), int(unit), 0.0)]
+    return pm
 
 
 def seed_from_piece(piece, steps=16):
@@ -357,6 +359,44 @@ def seed_from_piece(piece, steps=16):
     Lesson: 06_generation
     """
     return list(piece.tokens[:steps]), piece.bar_steps, piece.pickup_steps
+
+
+def compose(generator, vocabulary, seed_melody, length, temperature=1.0, top_k=None, top_p=None, seed=0):
+    """Continue a `melody.Melody` in any key: move it to the model's key, generate, and move the result back.
+
+    Lesson: 06_generation
+
+    The model knows only C major and A minor (lesson 02), so an opening typed in D major is moved down to C major
+    to be continued and the whole melody is moved back up: it starts with exactly the notes typed.
+
+    Raises:
+        MelodyError: an opening note the model never saw, named as it was typed, with the range it can take.
+    """
+    home = seed_melody.transposed(home_key(seed_melody.key))
+    if not any(t not in (HOLD, REST) for t in seed_melody.tokens):
+        raise MelodyError("The seed melody has no notes: give at least one note to start from.")
+    shift = next(int(t) - int(h) for t, h in zip(seed_melody.tokens, home.tokens) if t not in (HOLD, REST))
+    known = set(vocabulary.pitches)
+    for typed, moved in zip(seed_melody.tokens, home.tokens):
+        if moved not in (HOLD, REST) and int(moved) not in known:
+            low, high = min(known) + shift, max(known) + shift
+            raise MelodyError(
+                f"The opening's {midi_to_name(typed)} is a note this model never wrote in {seed_melody.key}: "
+                f"its notes there lie from {midi_to_name(low)} to {midi_to_name(high)}."
+            )
+    tokens = generate(
+        generator,
+        vocabulary,
+        home.tokens,
+        length,
+        temperature,
+        top_k,
+        top_p,
+        seed,
+        bar_steps=home.bar_steps,
+        pickup_steps=home.pickup_steps,
+    )
+    return replace(home, tokens=tokens).transposed(seed_melody.key)
 
 
 def compose_melody(
@@ -376,9 +416,8 @@ def compose_melody(
 
     Lesson: 06_generation
 
-    The seed notes are typed in any key's letters but read as the model's C major / A minor; the result is then
-    transposed to `key`. Bad input (an unknown note, a note the model never saw, a key that does not exist) is
-    refused before anything is written.
+    The seed notes are typed in `key` and the melody starts with exactly them (`compose`). Bad input (an unknown
+    note, a note the model never saw, a key that does not exist) is refused before anything is written.
     """
     from pathlib import Path
 
@@ -387,15 +426,14 @@ def compose_melody(
     from .midi import write_midi
     from .models import KEPT_MODEL, load_melody_model
 
-    seed_tokens = parse_melody(seed_notes)
-    parse_key(key)  # an unknown key is refused before the model is loaded
+    opening = Melody(parse_melody(seed_notes), key)  # an unknown key is refused before the model is loaded
     model, vocabulary, _ = load_melody_model(model_dir or KEPT_MODEL)
-    tokens = generate(NumpyStepGenerator(model), vocabulary, seed_tokens, length, temperature, top_k, top_p, seed)
-    pm = melody_to_midi(tokens, tempo_bpm=tempo_bpm, key=key)
+    melody = compose(NumpyStepGenerator(model), vocabulary, opening, length, temperature, top_k, top_p, seed)
+    pm = melody_to_midi(melody, tempo_bpm=tempo_bpm)
     folder = Path(folder)
     midi_path = write_midi(pm, folder / f"{name}.mid")
     wav_path = folder / f"{name}.wav"
     rendering = render_audio(pm, max_seconds=None)
     wav_path.write_bytes(waveform_to_wav(rendering.waveform, rendering.sample_rate))
-    svg_path = render_score(tokens_to_notes(transpose_to_key(tokens, key))).save(folder / f"{name}.svg")
+    svg_path = render_score(melody).save(folder / f"{name}.svg")
     return [midi_path, wav_path, svg_path]

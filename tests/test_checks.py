@@ -6,7 +6,7 @@ from collections import Counter
 import numpy as np
 import pytest
 
-from musegen_lessons import corpus, dataset, encoding, equations, metrics, midi, notation, polyphony, training
+from musegen_lessons import dataset, encoding, equations, melody, metrics, midi, notation, polyphony, training
 from musegen_lessons.checks import RESULT_MIME, CheckFailed, call, check, check_environment, exercises
 
 # A correct function for every exercise, taken from the package itself: the trusted references.
@@ -16,7 +16,7 @@ REFERENCES = {
     "01.2": notation.name_to_midi,
     "01.3": encoding.notes_to_tokens,
     "01.4": lambda tokens: encoding.notes_to_piano_roll(encoding.tokens_to_notes(tokens), steps=len(tokens)),
-    "02.1": corpus.transposition_to_c,
+    "02.1": melody.transposition_to_c,
     "02.2": encoding.transpose_tokens,
     "02.3": dataset.make_windows,
     "02.4": dataset.tune_fingerprint,

@@ -35,7 +35,6 @@ from musegen_lessons.corpus import (
     load_chorale,
     load_melodies,
     score_notes,
-    transposition_to_c,
 )
 from musegen_lessons.encoding import HOLD, REST, SPECIAL_TOKENS
 from musegen_lessons.errors import MelodyError
@@ -116,22 +115,6 @@ def folk(folk_cache):
 
 
 # --- key normalisation -------------------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize("mode, target", [("major", 0), ("minor", 9)])
-def test_transposition_to_c_takes_every_key_to_c_or_a_the_short_way(mode, target):
-    for tonic in range(12):
-        shift = transposition_to_c(tonic, mode)
-        assert -6 <= shift <= 5, f"tonic {tonic} {mode}: shift {shift} is not the short way round"
-        assert (tonic + shift) % 12 == target, f"tonic {tonic} {mode} + {shift} does not land on the target"
-
-
-@pytest.mark.parametrize(
-    "tonic, mode, expected",
-    [(6, "minor", 3), (7, "major", 5), (2, "major", -2), (0, "major", 0), (9, "minor", 0), (6, "major", -6)],
-)
-def test_transposition_to_c_examples(tonic, mode, expected):
-    assert transposition_to_c(tonic, mode) == expected
 
 
 def test_the_key_found_is_the_one_music21_finds_for_real_chorales():

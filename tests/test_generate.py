@@ -15,15 +15,15 @@ from musegen_lessons.generate import (
     KerasStepGenerator,
     NumpyStepGenerator,
     WindowedGenerator,
+    compose,
     generate,
     melody_to_midi,
     parse_melody,
     sample_next,
-    transpose_to_key,
 )
+from musegen_lessons.melody import Melody
 from musegen_lessons.midi import read_midi
 from musegen_lessons.models import load_melody_model
-from musegen_lessons.notation import key_names, parse_key
 
 
 @pytest.fixture(scope="module")
@@ -117,12 +117,17 @@ def test_the_same_seed_gives_identical_midi_bytes(kept_model):
     files = []
     for _ in range(2):
         tokens = generate(NumpyStepGenerator(model), vocabulary, parse_melody("C4 D4 E4"), 96, seed=7)
-        data = io.BytesIO()
-        melody_to_midi(tokens, tempo_bpm=90, key="G major").write(data)
-        files.append(data.getvalue())
+        files.append(_midi_bytes(melody_to_midi(Melody(tokens).transposed("G major"), tempo_bpm=90)))
     assert files[0] == files[1]
     other = generate(NumpyStepGenerator(model), vocabulary, parse_melody("C4 D4 E4"), 96, seed=8)
     assert other != tokens
+
+
+@pytest.mark.parametrize("bar_steps", [0, 64])
+def test_a_bar_the_beat_input_cannot_take_is_refused(kept_model, bar_steps):
+    model, vocabulary = kept_model
+    with pytest.raises(MelodyError, match=f"A bar of {bar_steps} steps is outside the model's beat input"):
+        generate(NumpyStepGenerator(model), vocabulary, [60], 8, bar_steps=bar_steps)
 
 
 @pytest.mark.parametrize("length", [0, -3])
@@ -167,39 +172,57 @@ def test_bad_typed_notes_are_refused(text, error):
         parse_melody(text)
 
 
+def test_the_tempo_sets_the_length_in_seconds():
+    pm = melody_to_midi(Melody([60] + [HOLD] * 15), tempo_bpm=120)
+    assert pm.instruments[0].notes[0].end == pytest.approx(2.0)
+
+
+def test_the_midi_file_carries_the_key_and_time_signatures():
+    pm = read_midi(_midi_bytes(melody_to_midi(Melody([62, HOLD, 66], "B minor", "6/8"), tempo_bpm=90)))
+    [key] = pm.key_signature_changes
+    [metre] = pm.time_signature_changes
+    assert key.key_number == 12 + 11 and (metre.numerator, metre.denominator) == (6, 8)
+
+
+def _midi_bytes(pm):
+    data = io.BytesIO()
+    pm.write(data)
+    return data.getvalue()
+
+
+# --- an opening typed in any key ---------------------------------------------------------------------------------
+
+
 @pytest.mark.parametrize(
-    "key, first",
+    "key, typed",
     [
-        ("C major", 60),
-        ("D major", 62),
-        ("A minor", 60),
-        ("E minor", 55),
-        ("F# minor", 57),
-        ("Bb major", 58),
-        ("G major", 55),
+        ("D major", "A4 D5 C#5 B4 A4"),
+        ("F# minor", "C#5 A4 F#4 G#4 A4"),
+        ("Bb major", "F4 Bb4 D5 C5:2"),
+        ("C major", "E4 D4 C4"),
     ],
 )
-def test_transposition_to_a_key_moves_the_shorter_way(key, first):
-    assert transpose_to_key([60, HOLD, REST], key) == [first, HOLD, REST]
+def test_the_opening_typed_is_the_opening_heard(kept_model, key, typed):
+    model, vocabulary = kept_model
+    opening = Melody(parse_melody(typed), key)
+    melody = compose(NumpyStepGenerator(model), vocabulary, opening, 48, seed=3)
+    assert melody.key == key and melody.tokens[: len(opening.tokens)] == opening.tokens
+    assert len(melody.tokens) == len(opening.tokens) + 48
+    validate_tokens(list(melody.tokens))
 
 
-def test_an_unknown_key_is_refused():
-    with pytest.raises(NotationError, match="Unknown key"):
-        transpose_to_key([60], "H major")
+def test_the_melody_is_continued_where_the_model_knows_it(kept_model):
+    model, vocabulary = kept_model
+    home = compose(NumpyStepGenerator(model), vocabulary, Melody(parse_melody("E4 D4 C4"), "C major"), 32, seed=3)
+    moved = compose(NumpyStepGenerator(model), vocabulary, Melody(parse_melody("F#4 E4 D4"), "D major"), 32, seed=3)
+    assert moved.transposed("C major") == home  # the same melody, two semitones up
 
 
-def test_every_offered_key_takes_the_tonic_there_the_shorter_way():
-    assert len(key_names()) == 34  # 12 tonics, 5 of them spelt two ways, in two modes
-    for name in key_names():
-        tonic, mode = parse_key(name)
-        home = 60 if mode == "major" else 69  # C4 or A4: the tonics the model writes in
-        [moved] = transpose_to_key([home], name)
-        assert moved % 12 == tonic and -6 <= moved - home <= 6, name
-
-
-def test_the_tempo_sets_the_length_in_seconds():
-    pm = melody_to_midi([60] + [HOLD] * 15, tempo_bpm=120)
-    assert pm.instruments[0].notes[0].end == pytest.approx(2.0)
+def test_a_typed_note_outside_the_model_s_range_is_named_as_typed(kept_model):
+    model, vocabulary = kept_model
+    expected = "The opening's D2 is a note this model never wrote in D major: its notes there lie from F#3 to D6"
+    with pytest.raises(MelodyError, match=expected):
+        compose(NumpyStepGenerator(model), vocabulary, Melody(parse_melody("D4 D2"), "D major"), 8)
 
 
 # --- musegen compose --------------------------------------------------------------------------------------------
@@ -235,6 +258,16 @@ def test_compose_writes_midi_wav_and_svg(tmp_path, capsys):
     assert str(out / "melody.mid") in capsys.readouterr().out
 
 
+def test_compose_starts_with_the_notes_typed_in_the_key_chosen(tmp_path):
+    out = tmp_path / "tunes"
+    typed = ["--seed-notes", "A4 D5 C#5 B4 A4", "--key", "D major", "--length", "32", "--seed", "2"]
+    assert main(["compose", "--out", str(out)] + typed) == 0
+    pm = read_midi(out / "melody.mid")
+    assert [n.pitch for n in pm.instruments[0].notes[:5]] == [69, 74, 73, 71, 69]
+    assert pm.key_signature_changes[0].key_number == 2  # D major
+    assert (out / "melody.svg").read_text().count('class="keyAccid"') == 2  # the two sharps of the key signature
+
+
 @pytest.mark.parametrize(
     "arguments, message",
     [
@@ -245,6 +278,7 @@ def test_compose_writes_midi_wav_and_svg(tmp_path, capsys):
         (["--top-p", "1.5"], "argument --top-p: must lie in (0, 1]"),
         (["--tempo", "fast"], "argument --tempo: must be a number above 0, not 'fast'"),
         (["--key", "X major"], "Unknown key"),
+        (["--key", "D major", "--seed-notes", "D4 D1"], "The opening's D1 is a note this model never wrote in D major"),
         (["--model", "/nonexistent/model"], "No model at"),
     ],
 )

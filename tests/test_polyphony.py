@@ -320,6 +320,21 @@ def test_frames_are_engraved_on_two_staves():
     assert "<svg" in render_score(score)._repr_svg_()
 
 
+def test_a_chorale_s_frames_are_engraved_in_the_key_found_in_them():
+    from music21.musicxml.m21ToXml import GeneralObjectExporter
+
+    c_minor = [48, 55, 63, 72]  # C3 G3 Eb4 C5
+    g_major = [43, 55, 62, 71]  # G2 G3 D4 B4
+    score = P.frames_to_score(_piece(c_minor, g_major, c_minor, c_minor))
+    musicxml = GeneralObjectExporter(score).parse().decode()
+    assert musicxml.count("<fifths>-3</fifths>") == 2  # C minor's three flats, on both staves
+    assert "<step>E</step>\n          <alter>-1</alter>" in musicxml  # E flat, not D sharp
+    assert (
+        "<fifths>2</fifths>"
+        in GeneralObjectExporter(P.frames_to_score(_piece(g_major), key="D major")).parse().decode()
+    )
+
+
 @pytest.mark.parametrize("value", ["off", "", "  "])
 def test_without_a_file_named_the_lesson_uses_music21s_chorales(monkeypatch, value):
     monkeypatch.setenv(P.JSB_ENV, value)

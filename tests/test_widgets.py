@@ -48,13 +48,27 @@ def test_the_download_link_carries_the_midi_file():
     import re
 
     from musegen_lessons.generate import melody_to_midi
+    from musegen_lessons.melody import Melody
     from musegen_lessons.midi import read_midi
     from musegen_lessons.widgets import midi_download_link
 
-    link = midi_download_link(melody_to_midi([60, "HOLD", 62, "HOLD"], tempo_bpm=100))
+    link = midi_download_link(melody_to_midi(Melody([60, "HOLD", 62, "HOLD"]), tempo_bpm=100))
     data = base64.b64decode(re.search(r"base64,([A-Za-z0-9+/=]+)", link).group(1))
     assert 'download="melody.mid"' in link
     assert [n.pitch for n in read_midi(data).instruments[0].notes] == [60, 62]
+
+
+def test_the_panel_starts_the_melody_with_the_notes_typed_in_the_key_chosen(panel, capsys):
+    controls = {getattr(w, "description", ""): w for w in _all(panel)}
+    controls["seed melody"].value, controls["key"].value = "A4 D5 C#5 B4 A4", "D major"
+    try:
+        controls["Generate"].click()
+        assert "in D major, starting A4 D5 C#5 B4 A4 " in capsys.readouterr().out
+        controls["seed melody"].value = "D4 D1"
+        controls["Generate"].click()
+        assert "Cannot compose: The opening's D1 is a note this model never wrote in D major" in capsys.readouterr().out
+    finally:
+        controls["seed melody"].value, controls["key"].value = "E4 D4 C4", "C major"
 
 
 def test_a_bad_seed_melody_is_reported_in_the_panel(panel, capsys):

@@ -5,9 +5,10 @@ Lesson: 02_preprocessing
 
 import numpy as np
 
-from ..corpus import analyze_key, clean_melody, load_chorale, score_notes, soprano_part, transposition_to_c
+from ..corpus import analyze_key, clean_melody, load_chorale, score_notes, soprano_part
 from ..dataset import make_windows, tune_fingerprint
 from ..encoding import Vocabulary, transpose_tokens
+from ..melody import transposition_to_c
 from . import CheckFailed, call, exercise, expect_equal
 
 

@@ -22,13 +22,13 @@ from ..corpus import (
     load_chorale,
     load_melodies,
     parallel_map,
-    transposition_to_c,
     write_json,
 )
 from ..dataset import SPLITS, split_by_tune
 from ..encoding import PIANO_KEYS, piano_key
 from ..errors import DataFileError
 from ..lesson import is_quick
+from ..melody import transposition_to_c
 from .frames import frame_to_pitches, pitches_to_frame
 
 JSB_ENV = "MUSEGEN_JSB"
