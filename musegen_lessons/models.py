@@ -1,6 +1,6 @@
 """The melody model: token and beat embeddings, a causal convolution, LSTMs, and a softmax at every step.
 
-It is the seed's CNN + RNN idea with its faults fixed (lesson 03, section 7): tokens enter as learned vectors
+It is lesson 03's starting-point CNN + RNN model with its faults fixed (section 7): tokens enter as learned vectors
 rather than magnitudes, the convolution is causal so no step sees its future, nothing pools along time, and a
 second input says where each step falls in the bar, so the model knows when a note is likely to end.
 
@@ -14,7 +14,9 @@ from .encoding import Vocabulary
 from .errors import ModelFileError
 from .lesson import quiet_tensorflow
 
-MAX_BAR_STEPS = 48  # positions in the bar 0 .. 47: enough for 3/2 in 16th notes
+# Positions in the bar 0 .. 47: a chorale's longest bar is 24 steps (3/2, 12/8); 48 leaves room for the folk
+# songs' 3/1 and 6/2, though not for their 4/1 (64 steps), which `generate` refuses.
+MAX_BAR_STEPS = 48
 MODEL_FILE, VOCABULARY_FILE, METRICS_FILE = "melody.keras", "vocabulary.json", "metrics.json"
 # The kept model: trained for the full budget by `musegen train` and kept in the course's data/ folder, so that
 # every lesson after 05 can use a well-trained model without training one first.

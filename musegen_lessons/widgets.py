@@ -6,13 +6,16 @@ Lesson: 06_generation
 import base64
 import io
 
-from .generate import NumpyStepGenerator, generate, melody_to_midi, parse_melody, transpose_to_key
-from .notation import key_names
+from .generate import NumpyStepGenerator, compose, melody_to_midi, parse_melody
+from .melody import Melody
+from .notation import key_names, midi_to_name
 
 
 def composer(model=None, vocabulary=None):
     """Return a panel of controls (seed melody, key, tempo, length, temperature, top-k, random seed) and a
     Generate button; each press shows the score and piano roll, plays the melody and offers the MIDI file.
+
+    The seed melody is typed in the chosen key, and the new melody starts with exactly those notes.
 
     Lesson: 06_generation
     """
@@ -22,7 +25,6 @@ def composer(model=None, vocabulary=None):
 
     from .audio import play
     from .display import render_score, show_piano_roll
-    from .encoding import tokens_to_notes
     from .errors import MuseGenError
     from .models import load_melody_model
 
@@ -49,21 +51,24 @@ def composer(model=None, vocabulary=None):
         with output:
             try:
                 values = {name: control.value for name, control in controls.items()}
-                tokens = generate(
+                opening = Melody(parse_melody(values["seed_notes"]), values["key"])
+                melody = compose(
                     generator,
                     vocabulary,
-                    parse_melody(values["seed_notes"]),
+                    opening,
                     values["length"],
                     temperature=values["temperature"],
                     top_k=values["top_k"] or None,
                     seed=values["seed"],
                 )
-                pm = melody_to_midi(tokens, tempo_bpm=values["tempo"], key=values["key"])
+                pm = melody_to_midi(melody, tempo_bpm=values["tempo"])
             except MuseGenError as error:
                 print(f"Cannot compose: {error}")
                 return
-            notes = tokens_to_notes(transpose_to_key(tokens, values["key"]))
-            display(render_score(notes))
+            notes = melody.notes()
+            opening = " ".join(midi_to_name(pitch) for pitch, _, _ in notes[:8])
+            print(f"{len(notes)} notes in {melody.key}, starting {opening} …")
+            display(render_score(melody))
             show_piano_roll(notes, title=f"{values['key']}, temperature {values['temperature']}, seed {values['seed']}")
             plt.show()
             display(play(pm))
