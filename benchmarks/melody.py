@@ -45,7 +45,7 @@ def main():
     augmented = build_dataset(pieces, window_steps=64, stride=28, augment=range(-3, 4))
     rows.append(train_and_score(augmented, "CNN + LSTM, augmented ±3"))
 
-    best_short = min(r["test"]["nll"] for r in rows if r["model"][0].isdigit())
+    best_short = min(r["test"]["nll"] for r in rows if r["model"] in {f"{n}-gram" for n in range(1, 6)})
     long_context = next(r for r in rows if r["model"].startswith("long-context"))["test"]["nll"]
     model = rows[-2]
     goals = {

@@ -12,6 +12,10 @@ where c(h) counts context h, c(h, w) counts w after h, T(h) is the number of dif
 is the vocabulary size and h' is h without its oldest token. The interpolated recursions end in the uniform
 distribution 1 / V, so no token ever has probability 0.
 
+An n-gram **by position** (`by_position=True`) also conditions on where in the bar the next token falls, as the
+network's beat input lets it: every context, the empty one included, carries that position, so its shortest
+context is "what comes at this place in the bar".
+
 Lesson: 02_preprocessing (a long-context n-gram shows the leaks); 05_keras_model (the baselines)
 """
 
@@ -33,9 +37,11 @@ class NGramModel:
         order: n; order 1 is the unigram (no context), order 5 sees the 4 previous tokens.
         vocab_size: the number of token ids.
         smoothing: 'witten-bell' (no parameter), 'add-k' (uses `k`) or 'absolute' (uses `discount`).
+        by_position: condition on the position in the bar of the token predicted too; then every method that
+            takes sequences takes, beside them, the position of every step (`dataset.step_positions`).
     """
 
-    def __init__(self, order, vocab_size, smoothing="witten-bell", k=0.1, discount=0.7):
+    def __init__(self, order, vocab_size, smoothing="witten-bell", k=0.1, discount=0.7, by_position=False):
         if order < 1:
             raise ChoiceError(f"An n-gram has order 1 or more (order 1 is the unigram), not {order}.")
         if smoothing not in SMOOTHINGS:
@@ -46,33 +52,39 @@ class NGramModel:
             raise ChoiceError(f"absolute discounting needs 0 < discount < 1, not {discount}.")
         self.order, self.vocab_size, self.smoothing = int(order), int(vocab_size), smoothing
         self.k, self.discount = float(k), float(discount)
+        self.by_position = bool(by_position)
         # counts[j][context of length j] -> Counter of the next token
         self.counts = [defaultdict(Counter) for _ in range(self.order)]
         self._vectors = {}
 
     def __repr__(self):
         parameter = {"add-k": f", k={self.k:g}", "absolute": f", D={self.discount:g}"}.get(self.smoothing, "")
-        return f"NGramModel(order={self.order}, {self.smoothing}{parameter})"
+        position = ", by position" if self.by_position else ""
+        return f"NGramModel(order={self.order}, {self.smoothing}{parameter}{position})"
 
-    def fit(self, sequences):
+    def fit(self, sequences, positions=None):
         """Count every n-gram in the sequences (iterables of token ids). Returns self."""
-        for sequence in sequences:
+        for sequence, where in self._with_positions(sequences, positions):
             sequence = [int(t) for t in sequence]
             for i, token in enumerate(sequence):
                 for j in range(min(i, self.order - 1) + 1):
-                    self.counts[j][tuple(sequence[i - j : i])][token] += 1
+                    self.counts[j][self._context(sequence[i - j : i], where, i)][token] += 1
         self._vectors = {}
         return self
 
-    def distribution(self, history):
-        """The next-token distribution after a history: an array of vocab_size probabilities summing to 1."""
+    def distribution(self, history, position=None):
+        """The next-token distribution after a history (and, by position, at a position in the bar): an array of
+        vocab_size probabilities summing to 1."""
+        if self.by_position and position is None:
+            raise ChoiceError("This n-gram conditions on the position in the bar: give the position too.")
         history = tuple(int(t) for t in history)[-(self.order - 1) :] if self.order > 1 else ()
+        place = (int(position),) if self.by_position else ()
         if self.smoothing == "add-k":
-            counts, total, _ = self._vector(len(history), history)
+            counts, total, _ = self._vector(len(history), place + history)
             return (counts + self.k) / (total + self.k * self.vocab_size)
         p = np.full(self.vocab_size, 1.0 / self.vocab_size)
         for j in range(len(history) + 1):
-            counts, total, types = self._vector(j, history[len(history) - j :])
+            counts, total, types = self._vector(j, place + history[len(history) - j :])
             if total == 0:
                 break  # a longer context that contains an unseen one is unseen too
             if self.smoothing == "witten-bell":
@@ -81,23 +93,47 @@ class NGramModel:
                 p = np.maximum(counts - self.discount, 0) / total + self.discount * types / total * p
         return p
 
-    def probability(self, token, history):
+    def probability(self, token, history, position=None):
         """P(token | the last order − 1 tokens of history)."""
-        return float(self.distribution(history)[int(token)])
+        return float(self.distribution(history, position)[int(token)])
 
-    def token_log_probs(self, sequence):
+    def token_log_probs(self, sequence, positions=None):
         """ln P of every token of a sequence given the tokens before it (the first token has no context)."""
-        return np.log(self.distributions(sequence)[np.arange(len(sequence)), np.asarray(sequence, dtype=int)])
+        predicted = self.distributions(sequence, positions)
+        return np.log(predicted[np.arange(len(sequence)), np.asarray(sequence, dtype=int)])
 
-    def distributions(self, sequence):
+    def distributions(self, sequence, positions=None):
         """The predicted distribution before every token of a sequence: shape (len(sequence), vocab_size)."""
+        [(sequence, where)] = self._with_positions([sequence], None if positions is None else [positions])
         sequence = [int(t) for t in sequence]
-        return np.array([self.distribution(sequence[max(0, i - self.order + 1) : i]) for i in range(len(sequence))])
+        return np.array(
+            [
+                self.distribution(sequence[max(0, i - self.order + 1) : i], None if where is None else where[i])
+                for i in range(len(sequence))
+            ]
+        )
 
-    def nll(self, sequences):
+    def nll(self, sequences, positions=None):
         """Mean negative log-likelihood per token, in nats, over held-out sequences."""
-        log_probs = np.concatenate([self.token_log_probs(s) for s in sequences])
+        pairs = self._with_positions(sequences, positions)
+        log_probs = np.concatenate([self.token_log_probs(s, where) for s, where in pairs])
         return float(-log_probs.mean())
+
+    def _with_positions(self, sequences, positions):
+        """(sequence, its positions or None) pairs, refusing positions missing where they are needed."""
+        sequences = list(sequences)
+        if not self.by_position:
+            return [(s, None) for s in sequences]
+        if positions is None:
+            raise ChoiceError("This n-gram conditions on the position in the bar: give the positions of every step.")
+        positions = list(positions)
+        if [len(p) for p in positions] != [len(s) for s in sequences]:
+            raise ChoiceError("Give one position per step of every sequence (`dataset.step_positions`).")
+        return list(zip(sequences, positions))
+
+    def _context(self, history, where, i):
+        """The key a history is counted under: the tokens, after the position of step i when by position."""
+        return ((int(where[i]),) if self.by_position else ()) + tuple(history)
 
     def _vector(self, j, context):
         """(counts as a vocab_size array, their total, the number of distinct next tokens) after a context."""

@@ -81,7 +81,8 @@ def evaluate_ngram(ngram, pieces, vocabulary):
     log_probs, targets = [], []
     for piece in pieces:
         ids = vocabulary.encode(piece.tokens)
-        log_probs.append(np.log(ngram.distributions(ids)[1:]))
+        positions = step_positions(piece) if ngram.by_position else None
+        log_probs.append(np.log(ngram.distributions(ids, positions)[1:]))
         targets.append(ids[1:])
     return next_token_scores(np.concatenate(log_probs), np.concatenate(targets))
 
@@ -92,7 +93,8 @@ def run_baselines(dataset, orders=(1, 2, 3, 4, 5), long_orders=(6, 8, 12, 16)):
     Lesson: 05_keras_model
 
     Orders 1 to 5 each get the smoothing (add-k, absolute discounting or Witten–Bell) that does best on the
-    validation split; the long-context model is Witten–Bell with the order from `long_orders` that does best there.
+    validation split; the long-context model is Witten–Bell with the order from `long_orders` that does best there,
+    and so is the n-gram by position, which also knows where in the bar the next token falls, as the network does.
     """
     vocabulary, size = dataset.vocabulary, len(dataset.vocabulary)
     encoded = {split: [vocabulary.encode(p.tokens) for p in pieces] for split, pieces in dataset.pieces.items()}
@@ -103,6 +105,13 @@ def run_baselines(dataset, orders=(1, 2, 3, 4, 5), long_orders=(6, 8, 12, 16)):
     candidates = [NGramModel(order, size).fit(encoded["train"]) for order in long_orders]
     best = min(candidates, key=lambda m: m.nll(encoded["valid"]))
     rows.append(_baseline_row(f"long-context {best.order}-gram", best, dataset, vocabulary))
+    positions = {split: [step_positions(p) for p in pieces] for split, pieces in dataset.pieces.items()}
+    candidates = [
+        NGramModel(order, size, by_position=True).fit(encoded["train"], positions["train"])
+        for order in orders + tuple(long_orders)
+    ]
+    best = min(candidates, key=lambda m: m.nll(encoded["valid"], positions["valid"]))
+    rows.append(_baseline_row(f"{best.order}-gram by position", best, dataset, vocabulary))
     return rows
 
 

@@ -149,3 +149,33 @@ def test_tuning_keeps_the_setting_with_the_lowest_validation_nll():
     best, tried = tune_ngram(3, TUNING_TRAIN, TUNING_VALID, 5)
     assert repr(best) in tried and tried[repr(best)] == min(tried.values())
     assert best.nll(TUNING_VALID) == pytest.approx(min(tried.values()))
+
+
+# --- by position in the bar ---------------------------------------------------------------------------------------
+
+BEATS = [[0, 1, 1, 1, 0, 1, 1, 1, 0, 1, 1, 1]]  # a new note (0) on every beat, held (1) between
+BEAT_POSITIONS = [[i % 4 for i in range(12)]]
+
+
+def test_a_unigram_by_position_is_the_frequency_at_each_place_in_the_bar():
+    model = NGramModel(1, 2, by_position=True).fit(BEATS, BEAT_POSITIONS)
+    # Witten–Bell with one type seen at each position: c / (c + 1) for it, the rest spread uniformly
+    assert model.distribution((), position=0) == pytest.approx([3 / 4 + 1 / 4 / 2, 1 / 4 / 2])
+    assert model.distribution((), position=2)[1] == pytest.approx(3 / 4 + 1 / 4 / 2)
+
+
+def test_the_position_tells_what_the_history_alone_cannot():
+    plain = NGramModel(3, 2).fit(BEATS)
+    placed = NGramModel(3, 2, by_position=True).fit(BEATS, BEAT_POSITIONS)
+    assert placed.nll(BEATS, BEAT_POSITIONS) < plain.nll(BEATS)
+    assert placed.probability(0, [1, 1], position=0) > 0.5 > plain.probability(0, [1, 1])
+
+
+def test_an_n_gram_by_position_needs_the_positions():
+    model = NGramModel(2, 2, by_position=True)
+    with pytest.raises(ValueError, match="position"):
+        model.fit(BEATS)
+    with pytest.raises(ValueError, match="one position per step"):
+        model.fit(BEATS, [[0, 1]])
+    with pytest.raises(ValueError, match="give the position too"):
+        model.fit(BEATS, BEAT_POSITIONS).distribution([0])

@@ -71,10 +71,11 @@ def test_ngram_evaluation_skips_the_first_token_of_each_piece(small_dataset):
     assert scores["tokens"] == sum(len(p.tokens) - 1 for p in test)
 
 
-def test_baselines_cover_orders_1_to_5_and_a_long_context(small_dataset):
+def test_baselines_cover_orders_1_to_5_a_long_context_and_the_position_in_the_bar(small_dataset):
     rows = run_baselines(small_dataset, long_orders=(6, 8))
     assert [r["model"] for r in rows][:5] == ["1-gram", "2-gram", "3-gram", "4-gram", "5-gram"]
-    assert rows[-1]["model"] in ("long-context 6-gram", "long-context 8-gram")
+    assert rows[-2]["model"] in ("long-context 6-gram", "long-context 8-gram")
+    assert rows[-1]["model"].endswith("-gram by position") and "by position" in rows[-1]["smoothing"]
     assert all(0 < r["test"]["nll"] < math.log(len(small_dataset.vocabulary)) + 1 for r in rows)
 
 
