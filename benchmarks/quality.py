@@ -1,8 +1,8 @@
 """Is it music? Every melody set of lesson 07 against the held-out chorales, for a fixed random seed.
 
 The kept model at five temperatures, the tuned 5-gram and random tokens each continue the first 16 steps of
-all 35 held-out chorales for 128 steps; the training chorales (other real tunes) are the ceiling. For each of the
-features of `musegen_lessons.metrics`, the Yang–Lerch overlapping area (OA, higher is closer) and KL divergence
+all 35 held-out chorales for 128 steps; the training chorales (other real tunes) are a reference level. For each
+of the features of `musegen_lessons.metrics`, the Yang–Lerch overlapping area (OA, higher is closer) and KL divergence
 (lower is closer) between intra-reference and inter-set distances; the table shows their means over the features.
 Writes benchmarks/results/quality.json.
 

@@ -18,6 +18,9 @@ smoothed into a density with a Gaussian kernel density estimate; the **overlappi
 distribution) and the **KL divergence** KL(intra ‖ inter) (0 = the same) say how far the generated set lies
 from the reference, measured in the reference's own variety.
 
+**Copying** (`longest_shared_runs`): the longest stretch of tokens a melody shares, verbatim, with any training
+melody, and which one that is. Features cannot see a model that recites its training data; this can.
+
 The sets compared (`evaluation_sets`): the trained model at several temperatures, an n-gram model and random
 tokens, each continuing the openings of the held-out chorales, beside real chorales. The n-gram and the random
 tokens write through the same step interface as lesson 06's generators (`NGramStepGenerator`,
@@ -267,6 +270,47 @@ def compare_sets(generated, reference):
     return results
 
 
+def longest_shared_runs(melodies, training):
+    """For every melody, the longest run of consecutive tokens it shares exactly with any one training melody.
+
+    Lesson: 07_evaluation
+
+    The longest common substring, by dynamic programming over all training tokens at once: after melody step i,
+    `run[j]` is the length of the shared run that ends at melody step i and training token j, which is one more
+    than `run[j - 1]` was after step i − 1 where the two tokens are equal, and 0 where they differ.
+
+    Returns:
+        [(length in steps, index of the training melody it is shared with, step of the melody where the run
+        starts)], the index and the step None when not one token is shared.
+    """
+    training = [_as_numbers(t) for t in training]
+    if not training:
+        raise MelodyError("Looking for copies needs at least one training melody.")
+    # one long array, a separator (never a token) between melodies so that no run crosses from one into the next
+    joined = np.concatenate([np.append(t, _SEPARATOR) for t in training])
+    owner = np.repeat(np.arange(len(training)), [len(t) + 1 for t in training])
+    results = []
+    for melody in melodies:
+        run = np.zeros(len(joined), np.int32)
+        best, where, start = 0, None, None
+        for step, token in enumerate(_as_numbers(melody)):
+            run[1:] = np.where(joined[1:] == token, run[:-1] + 1, 0)
+            run[0] = int(joined[0] == token)
+            end = int(run.argmax())
+            if run[end] > best:
+                best, where, start = int(run[end]), int(owner[end]), step - int(run[end]) + 1
+        results.append((best, where, start))
+    return results
+
+
+_SEPARATOR = -3
+
+
+def _as_numbers(tokens):
+    """Tokens as integers, REST −1 and HOLD −2, so that numpy can compare them all at once."""
+    return np.array([-1 if t == REST else -2 if t == HOLD else int(t) for t in tokens], np.int64)
+
+
 def _densities(samples_a, samples_b, points):
     a, b = np.asarray(samples_a, dtype=float), np.asarray(samples_b, dtype=float)
     if not len(a) or not len(b):
@@ -340,7 +384,8 @@ def evaluation_sets(
 
     Returns:
         {name: [token lists]}: "held-out chorales" (the reference: their own continuations), "training chorales"
-        (the ceiling: real music the model learned from), the model at each temperature, the tuned 5-gram, and
+        (a reference level: real music the model learned from; not a ceiling, since the generated sets
+        continue the held-out openings themselves), the model at each temperature, the tuned 5-gram, and
         random tokens. Only the `steps` tokens after the seed are kept, so every set is judged on what it wrote.
     """
     from .baselines import tune_ngram

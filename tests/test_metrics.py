@@ -4,8 +4,10 @@ import numpy as np
 import pytest
 
 from musegen_lessons import metrics
+from musegen_lessons.corpus import load_melodies
 from musegen_lessons.encoding import HOLD, REST, excerpt
 from musegen_lessons.errors import MelodyError
+from musegen_lessons.metrics import longest_shared_runs
 
 
 def quarters(*pitches):
@@ -147,3 +149,30 @@ def test_random_pitches_lie_further_from_scales_than_scales():
 def test_comparing_needs_two_reference_melodies():
     with pytest.raises(MelodyError, match="at least two"):
         metrics.compare_sets([C_MAJOR_SCALE], [C_MAJOR_SCALE])
+
+
+# --- copying --------------------------------------------------------------------------------------------------------
+
+
+def test_a_run_copied_from_a_training_melody_is_found_with_its_source_and_place():
+    training = [[60, HOLD, 62, HOLD, 64, HOLD, REST, 65], [67, HOLD, HOLD, HOLD, 69, HOLD, 71, HOLD, 72, HOLD]]
+    melody = [55, 57, 67, HOLD, HOLD, HOLD, 69, HOLD, 71, 48]  # steps 2-8 are steps 0-6 of the second melody
+    assert longest_shared_runs([melody], training) == [(7, 1, 2)]
+
+
+def test_no_run_crosses_from_one_training_melody_into_the_next():
+    training = [[60, 62, 64], [65, 67, 69]]
+    assert longest_shared_runs([[62, 64, 65, 67]], training) == [(2, 0, 0)]
+
+
+def test_a_melody_sharing_nothing_has_a_run_of_zero():
+    assert longest_shared_runs([[50, 52]], [[60, HOLD, REST]]) == [(0, None, None)]
+
+
+def test_a_held_out_chorale_is_not_a_copy_of_itself_once_left_out():
+    pieces = load_melodies("chorales", limit=12, progress=False).pieces
+    tokens = [p.tokens for p in pieces]
+    [(whole, index, start)] = longest_shared_runs([tokens[3]], tokens)
+    assert (whole, index, start) == (len(tokens[3]), 3, 0)
+    [(left_out, _, _)] = longest_shared_runs([tokens[3]], tokens[:3] + tokens[4:])
+    assert left_out < len(tokens[3])
