@@ -6,15 +6,26 @@ a second time with transposition augmentation (±3 semitones) at the same cost p
 steps instead of every 4, so both runs see the same number of windows), to measure what lesson 02 predicted:
 on key-normalised data augmentation is a trade, not a free gain.
 
+What the network itself adds, apart from what it is told: the same network is trained with three random seeds,
+with and without its beat input (the position in the bar), so that lesson 05 can show each figure's spread over
+seeds beside the n-gram that is told the position too.
+
 The goals of the course, checked at the end: test NLL at least 20% below the best 1- to 5-gram's and below the
 long-context n-gram's, onset accuracy at least 0.35, training within 5 minutes on 2 cores.
 
-    .venv/bin/python benchmarks/melody.py
+    .venv/bin/python benchmarks/melody.py            # everything, about 40 minutes on 2 cores
+    .venv/bin/python benchmarks/melody.py --reuse    # keep the networks already in results/melody.json
+
+With --reuse, a network whose row (by its label) is already in benchmarks/results/melody.json is not trained
+again; the baselines are always refitted (seconds).
 """
 
+import argparse
+import json
 import time
 
-from _results import save_results
+import numpy as np
+from _results import RESULTS, save_results
 
 from musegen_lessons.corpus import load_melodies
 from musegen_lessons.dataset import build_dataset
@@ -24,11 +35,16 @@ from musegen_lessons.training import EPOCHS, evaluate_model, run_baselines, trai
 quiet_tensorflow()  # before anything imports TensorFlow
 
 
-def train_and_score(dataset, label):
-    model, history, seconds = train_melody_model(dataset, epochs=EPOCHS, verbose=0)
+SEEDS = (0, 1, 2)
+
+
+def train_and_score(dataset, label, seed=0, **architecture):
+    model, history, seconds = train_melody_model(dataset, epochs=EPOCHS, verbose=0, seed=seed, **architecture)
     return {
         "model": label,
         "parameters": int(model.count_params()),
+        "seed": seed,
+        "beat_input": architecture.get("position_dim", 8) > 0,
         "train_seconds": round(seconds, 1),
         "epochs_run": len(history["loss"]),
         "valid": evaluate_model(model, dataset.pieces["valid"], dataset.vocabulary),
@@ -37,17 +53,30 @@ def train_and_score(dataset, label):
 
 
 def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--reuse", action="store_true", help="keep the networks already measured")
+    reuse = parser.parse_args().reuse
+    kept = {}
+    if reuse and (RESULTS / "melody.json").is_file():
+        kept = {row["model"]: row for row in json.loads((RESULTS / "melody.json").read_text())["rows"]}
     started = time.perf_counter()
     pieces = load_melodies("chorales", quick=False).pieces
     dataset = build_dataset(pieces, window_steps=64, stride=4)
     rows = run_baselines(dataset)
-    rows.append(train_and_score(dataset, "CNN + LSTM"))
     augmented = build_dataset(pieces, window_steps=64, stride=28, augment=range(-3, 4))
-    rows.append(train_and_score(augmented, "CNN + LSTM, augmented ±3"))
+    networks = [("CNN + LSTM" if seed == 0 else f"CNN + LSTM, seed {seed}", dataset, seed, {}) for seed in SEEDS]
+    networks += [(f"CNN + LSTM, no beat input, seed {seed}", dataset, seed, {"position_dim": 0}) for seed in SEEDS]
+    networks.append(("CNN + LSTM, augmented ±3", augmented, 0, {}))
+    for label, data, seed, architecture in networks:
+        if label in kept:
+            print(f"{label}: kept from benchmarks/results/melody.json (--reuse)")
+            rows.append(kept[label])
+        else:
+            rows.append(train_and_score(data, label, seed, **architecture))
 
     best_short = min(r["test"]["nll"] for r in rows if r["model"] in {f"{n}-gram" for n in range(1, 6)})
     long_context = next(r for r in rows if r["model"].startswith("long-context"))["test"]["nll"]
-    model = rows[-2]
+    model = next(r for r in rows if r["model"] == "CNN + LSTM")
     goals = {
         "nll_below_best_1_to_5_gram": round(1 - model["test"]["nll"] / best_short, 4),
         "nll_at_least_20_percent_below_best_1_to_5_gram": model["test"]["nll"] <= 0.8 * best_short,
@@ -60,14 +89,25 @@ def main():
         f"Chorales, tune-disjoint split: {', '.join(f'{k} {len(v)}' for k, v in dataset.pieces.items())} pieces;"
         f" test {model['test']['tokens']:,} tokens scored"
     )
-    print(f"{'model':<28}{'parameters':>11}{'test NLL':>10}{'accuracy':>10}{'onset acc.':>11}{'train s':>9}")
+    print(f"{'model':<34}{'parameters':>11}{'test NLL':>10}{'accuracy':>10}{'onset acc.':>11}{'train s':>9}")
     for row in rows:
         test = row["test"]
         seconds = f"{row['train_seconds']:>9.0f}" if "train_seconds" in row else f"{'-':>9}"
         print(
-            f"{row['model']:<28}{row['parameters']:>11,}{test['nll']:>10.3f}{test['accuracy']:>10.3f}"
+            f"{row['model']:<34}{row['parameters']:>11,}{test['nll']:>10.3f}{test['accuracy']:>10.3f}"
             f"{test['onset_accuracy']:>11.3f}{seconds}"
         )
+    spread = {}
+    for beat, label in [(True, "with the beat input"), (False, "without the beat input")]:
+        seeded = [r for r in rows if r.get("beat_input", True) == beat and "augmented" not in r["model"]]
+        seeded = [r for r in seeded if r["model"].startswith("CNN")]
+        spread[label] = {
+            score: {"mean": float(np.mean(values)), "std": float(np.std(values, ddof=1)), "seeds": len(values)}
+            for score in ("nll", "accuracy", "onset_accuracy")
+            for values in [[r["test"][score] for r in seeded]]
+        }
+        figures = ", ".join(f"{k} {v['mean']:.3f} ± {v['std']:.3f}" for k, v in spread[label].items())
+        print(f"CNN + LSTM {label}, {len(seeded)} seeds (mean ± standard deviation): {figures}")
     print(
         f"NLL {goals['nll_below_best_1_to_5_gram']:.0%} below the best 1- to 5-gram; goals: "
         + ", ".join(f"{k} {'yes' if v else 'NO'}" for k, v in goals.items() if isinstance(v, bool))
@@ -78,6 +118,7 @@ def main():
             "benchmark": "melody model vs n-gram baselines, chorales, tune-disjoint test split",
             "epochs": EPOCHS,
             "rows": rows,
+            "spread_over_seeds": spread,
             "goals": goals,
             "wall_seconds": round(time.perf_counter() - started, 1),
         },

@@ -24,6 +24,7 @@ from .encoding import HOLD, REST, validate_tokens
 from .errors import ChoiceError, MelodyError, NotationError
 from .lesson import quiet_tensorflow
 from .melody import Melody, home_key
+from .models import MAX_BAR_STEPS
 from .notation import midi_to_name, name_to_midi, parse_key, quarters_to_steps
 
 
@@ -114,7 +115,10 @@ def melody_weights(model):
     def weights(name):
         return [np.asarray(w, dtype=np.float32) for w in model.get_layer(name).get_weights()]
 
-    (token,), (beat,) = weights("token_embedding"), weights("beat_embedding")
+    (token,) = weights("token_embedding")
+    names = {layer.name for layer in model.layers}
+    # a model without the beat input (position_dim=0) adds nothing for the position: an empty table
+    (beat,) = weights("beat_embedding") if "beat_embedding" in names else [np.zeros((MAX_BAR_STEPS, 0), np.float32)]
     conv, conv_bias = weights("causal_conv")
     dense, dense_bias = weights("next_token")
     lstms = [weights(layer.name) for layer in model.layers if layer.name.startswith("lstm_")]
@@ -307,8 +311,6 @@ def generate(
     Raises:
         MelodyError: an empty or invalid seed, a seed pitch outside the model's vocabulary, or a length below 1.
     """
-    from .models import MAX_BAR_STEPS
-
     if int(length) < 1:
         raise MelodyError(f"The length must be at least 1 step, not {length}.")
     if not 0 < bar_steps <= MAX_BAR_STEPS:

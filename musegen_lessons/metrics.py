@@ -18,6 +18,9 @@ smoothed into a density with a Gaussian kernel density estimate; the **overlappi
 distribution) and the **KL divergence** KL(intra ‖ inter) (0 = the same) say how far the generated set lies
 from the reference, measured in the reference's own variety.
 
+**Listening** (`binomial_p_value`): how likely a listener who only guesses is to pick Bach out of so many pairs
+as often as they did, to judge a blind listening test (`widgets.BlindListening`).
+
 **Copying** (`longest_shared_runs`): the longest stretch of tokens a melody shares, verbatim, with any training
 melody, and which one that is. Features cannot see a model that recites its training data; this can.
 
@@ -301,6 +304,32 @@ def longest_shared_runs(melodies, training):
                 best, where, start = int(run[end]), int(owner[end]), step - int(run[end]) + 1
         results.append((best, where, start))
     return results
+
+
+def binomial_p_value(correct, trials, chance=0.5):
+    """The one-sided binomial test: P(at least `correct` right out of `trials`) for a listener who only guesses.
+
+    Lesson: 07_evaluation
+
+    p = Σ_{j = correct}^{trials} C(trials, j) · chance^j · (1 − chance)^(trials − j). Small p: hard to explain
+    by luck; p near 1: no better than guessing.
+
+    Raises:
+        ChoiceError: counts that are not whole numbers with 0 <= correct <= trials, or chance outside (0, 1).
+    """
+    import math
+
+    from .errors import ChoiceError
+
+    if not (isinstance(correct, (int, np.integer)) and isinstance(trials, (int, np.integer))) or not (
+        0 <= correct <= trials
+    ):
+        raise ChoiceError(f"The counts must be whole numbers with 0 <= correct <= trials, not {correct} of {trials}.")
+    if not 0 < chance < 1:
+        raise ChoiceError(f"The chance of a right guess lies strictly between 0 and 1, not {chance}.")
+    return float(
+        sum(math.comb(trials, j) * chance**j * (1 - chance) ** (trials - j) for j in range(correct, trials + 1))
+    )
 
 
 _SEPARATOR = -3

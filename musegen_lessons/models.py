@@ -39,17 +39,18 @@ def build_melody_model(
 
     Inputs: "tokens" (batch, steps) token ids and "positions" (batch, steps) steps into the bar. Output:
     (batch, steps, vocab_size) probabilities; output step t is the distribution of the token at step t + 1.
+
+    `position_dim=0` leaves the beat out: the model still takes the positions, so that every pipeline and step
+    generator serves it, but nothing in it uses them (lesson 05 measures what the beat input adds).
     """
     import keras
 
     tokens = keras.Input((None,), dtype="int32", name="tokens")
     positions = keras.Input((None,), dtype="int32", name="positions")
-    x = keras.layers.Concatenate(name="token_and_beat")(
-        [
-            keras.layers.Embedding(vocab_size, embedding_dim, name="token_embedding")(tokens),
-            keras.layers.Embedding(MAX_BAR_STEPS, position_dim, name="beat_embedding")(positions),
-        ]
-    )
+    x = keras.layers.Embedding(vocab_size, embedding_dim, name="token_embedding")(tokens)
+    if position_dim:
+        beat = keras.layers.Embedding(MAX_BAR_STEPS, position_dim, name="beat_embedding")(positions)
+        x = keras.layers.Concatenate(name="token_and_beat")([x, beat])
     x = keras.layers.Conv1D(conv_filters, kernel_size, padding="causal", activation="relu", name="causal_conv")(x)
     for layer in range(lstm_layers):
         x = keras.layers.LSTM(lstm_units, return_sequences=True, name=f"lstm_{layer + 1}")(x)

@@ -1,6 +1,7 @@
-"""The composer: an ipywidgets panel that writes, shows and plays a new melody with the kept model.
+"""Panels of ipywidgets: the composer, which writes, shows and plays a new melody with the kept model (lesson 06),
+and the blind listening test (`BlindListening`), which plays pairs and asks which one is Bach (lesson 07).
 
-Lesson: 06_generation
+Lesson: 06_generation; 07_evaluation
 """
 
 import base64
@@ -95,3 +96,84 @@ def midi_download_link(pm, filename="melody.mid"):
     pm.write(midi)
     encoded = base64.b64encode(midi.getvalue()).decode()
     return f'<a download="{filename}" href="data:audio/midi;base64,{encoded}">⬇ download {filename}</a>'
+
+
+class BlindListening:
+    """A blind listening test: for each pair, Bach and another melody in a random order, "which one is Bach?".
+
+    Lesson: 07_evaluation
+
+    The answers are recorded as they are given, and the truth is revealed only after the last pair, with the
+    number right and the binomial test of that score against guessing (`metrics.binomial_p_value`). Shown in a
+    notebook, the object is the panel; `result()` gives the figures to a later cell.
+
+    Args:
+        pairs: [(Bach's tokens, the other melody's tokens)], each a whole melody, opening included.
+        seed: the random seed that decides which of each pair plays first.
+    """
+
+    def __init__(self, pairs, seed=0, tempo_bpm=96):
+        import ipywidgets as w
+        import numpy as np
+
+        from .errors import MelodyError
+
+        if not pairs:
+            raise MelodyError("A listening test needs at least one pair of melodies.")
+        self.pairs = [(list(bach), list(other)) for bach, other in pairs]
+        self.bach_first = [bool(b) for b in np.random.default_rng(seed).integers(0, 2, len(self.pairs))]
+        self.answers = []  # True where the listener picked Bach
+        self.tempo_bpm = tempo_bpm
+        self.title = w.HTML()
+        self.players = w.Output()
+        self.buttons = [w.Button(description=f"{side} is Bach", button_style="info") for side in "AB"]
+        for side, button in enumerate(self.buttons):
+            button.on_click(lambda _, side=side: self.answer(side))
+        self.panel = w.VBox([self.title, self.players, w.HBox(self.buttons)])
+        self._show_pair()
+
+    def answer(self, side):
+        """Record that the listener says melody `side` (0 for A, 1 for B) of the current pair is Bach."""
+        if len(self.answers) == len(self.pairs):
+            return
+        self.answers.append((side == 0) == self.bach_first[len(self.answers)])
+        self._show_pair()
+
+    def result(self):
+        """(right, pairs answered, p-value) once every pair is answered; None before, so nothing is revealed."""
+        from .metrics import binomial_p_value
+
+        if len(self.answers) < len(self.pairs):
+            return None
+        right = sum(self.answers)
+        return right, len(self.answers), binomial_p_value(right, len(self.answers))
+
+    def _ipython_display_(self):
+        from IPython.display import display
+
+        display(self.panel)
+
+    def _show_pair(self):
+        from IPython.display import display
+
+        from .audio import play
+        from .encoding import tokens_to_notes
+
+        self.players.clear_output()
+        done = len(self.answers)
+        if done == len(self.pairs):
+            right, trials, p = self.result()
+            for button in self.buttons:
+                button.disabled = True
+            truth = ", ".join(f"{i + 1}: {'A' if first else 'B'}" for i, first in enumerate(self.bach_first))
+            self.title.value = (
+                f"<b>{right} of {trials} right.</b> Bach was {truth}. Someone who only guessed would do as well or "
+                f"better with probability p = {p:.3f}" + (": hard to put down to luck." if p < 0.05 else ".")
+            )
+            return
+        self.title.value = f"<b>Pair {done + 1} of {len(self.pairs)}:</b> which one is Bach?"
+        bach, other = self.pairs[done]
+        with self.players:
+            for side, tokens in zip("AB", (bach, other) if self.bach_first[done] else (other, bach)):
+                print(side)
+                display(play(tokens_to_notes(tokens), tempo_bpm=self.tempo_bpm))

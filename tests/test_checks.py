@@ -1,6 +1,7 @@
 """Exercise checks: every reference answer passes, a stub is 'not attempted', a wrong answer says why."""
 
 import json
+import math
 from collections import Counter
 
 import numpy as np
@@ -38,6 +39,7 @@ REFERENCES = {
     "07.1": metrics.pitch_class_histogram,
     "07.2": metrics.scale_consistency,
     "07.3": lambda p, q, grid: float(np.minimum(p, q).sum() * (grid[1] - grid[0])),
+    "07.4": metrics.binomial_p_value,
     "08.1": polyphony.frame_nll,
     "08.2": polyphony.frame_accuracy,
     "08.3": lambda keys, hidden: polyphony.made_masks(keys, hidden)[:2],
@@ -207,6 +209,12 @@ WRONG_ANSWERS = {
         (
             lambda p, q, grid: float(np.minimum(p, q).sum()),
             r"For the densities of 300 samples of N\(0, 1²\) and 300 of N\(0, 1²\) on a grid from -6 to 12",
+        )
+    ],
+    "07.4": [
+        (
+            lambda correct, trials: math.comb(trials, correct) / 2**trials,  # exactly as many right, not at least
+            r"For 0 right out of 5, a guesser does at least as well with probability 1\.000000",
         )
     ],
     "08.1": [

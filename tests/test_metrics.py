@@ -176,3 +176,19 @@ def test_a_held_out_chorale_is_not_a_copy_of_itself_once_left_out():
     assert (whole, index, start) == (len(tokens[3]), 3, 0)
     [(left_out, _, _)] = longest_shared_runs([tokens[3]], tokens[:3] + tokens[4:])
     assert left_out < len(tokens[3])
+
+
+# --- the binomial test of a listening test --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "correct, trials, expected", [(5, 5, 1 / 32), (0, 5, 1.0), (7, 10, 176 / 1024), (1, 1, 0.5), (3, 4, 5 / 16)]
+)
+def test_the_binomial_p_value_counts_every_score_at_least_as_good(correct, trials, expected):
+    assert metrics.binomial_p_value(correct, trials) == pytest.approx(expected, abs=1e-12)
+
+
+@pytest.mark.parametrize("arguments", [(6, 5), (-1, 5), (2.5, 5), (2, 5, 1.0)])
+def test_impossible_counts_are_refused(arguments):
+    with pytest.raises(ValueError):
+        metrics.binomial_p_value(*arguments)

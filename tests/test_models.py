@@ -57,6 +57,21 @@ def test_the_beat_input_changes_the_prediction(small_model):
     assert np.abs(np.asarray(small_model(shifted)) - np.asarray(small_model(inputs))).max() > 0.0
 
 
+def test_without_the_beat_input_the_positions_change_nothing_and_the_step_generators_agree():
+    from musegen_lessons.generate import KerasStepGenerator, NumpyStepGenerator
+
+    keras.utils.set_random_seed(0)
+    model = build_melody_model(len(VOCAB), embedding_dim=8, position_dim=0, conv_filters=8, lstm_units=8)
+    inputs = _inputs()
+    shifted = {"tokens": inputs["tokens"], "positions": (inputs["positions"] + 4) % 16}
+    reference = np.asarray(model(inputs))
+    assert np.abs(np.asarray(model(shifted)) - reference).max() == 0.0
+    assert "beat_embedding" not in {layer.name for layer in model.layers}
+    for generator in (NumpyStepGenerator(model), KerasStepGenerator(model)):
+        steps = [generator.step(int(t), int(p)) for t, p in zip(inputs["tokens"][0], inputs["positions"][0])]
+        assert np.abs(np.array(steps) - reference[0]).max() <= 1e-5
+
+
 def test_save_and_load_give_the_same_outputs(small_model, tmp_path):
     save_melody_model(small_model, VOCAB, {"note": "test"}, tmp_path / "m")
     model, vocabulary, metrics = load_melody_model(tmp_path / "m")

@@ -78,3 +78,49 @@ def test_a_bad_seed_melody_is_reported_in_the_panel(panel, capsys):
     button.click()
     assert "Cannot compose" in capsys.readouterr().out
     seed.value = "E4 D4 C4"
+
+
+# --- the blind listening test of lesson 07 ---------------------------------------------------------------------
+
+
+def _pairs(count):
+    bach = [60, "HOLD", 62, "HOLD", 64, "HOLD", "HOLD", "HOLD"]
+    return [(bach, [67 - i, "HOLD", 65, "HOLD", 64, "HOLD", "HOLD", "HOLD"]) for i in range(count)]
+
+
+def _bach_side(test, pair):
+    return 0 if test.bach_first[pair] else 1
+
+
+def test_the_listening_test_reveals_nothing_until_the_last_answer(capsys):
+    from musegen_lessons.widgets import BlindListening
+
+    test = BlindListening(_pairs(3), seed=1)
+    assert "Pair 1 of 3" in test.title.value and test.result() is None
+    test.answer(_bach_side(test, 0))
+    test.answer(1 - _bach_side(test, 1))
+    assert test.result() is None and "Bach was" not in test.title.value
+    test.answer(_bach_side(test, 2))
+    assert test.result() == (2, 3, 0.5)  # 2 or 3 right of 3 by guessing: 4 of 8 ways
+    assert "2 of 3 right" in test.title.value and all(button.disabled for button in test.buttons)
+    test.answer(0)  # after the last pair an answer changes nothing
+    assert test.result() == (2, 3, 0.5)
+
+
+def test_the_buttons_record_which_melody_the_listener_chose(capsys):
+    from musegen_lessons.widgets import BlindListening
+
+    test = BlindListening(_pairs(5), seed=4)
+    for pair in range(5):
+        test.buttons[_bach_side(test, pair)].click()
+    right, trials, p = test.result()
+    assert (right, trials) == (5, 5) and p == 1 / 32
+    assert len(set(test.bach_first)) == 2  # the seed puts Bach first in some pairs and second in others
+
+
+def test_a_listening_test_without_pairs_is_refused():
+    from musegen_lessons.errors import MelodyError
+    from musegen_lessons.widgets import BlindListening
+
+    with pytest.raises(MelodyError, match="at least one pair"):
+        BlindListening([])

@@ -5,7 +5,7 @@ Lesson: 07_evaluation
 
 import numpy as np
 
-from ..metrics import gaussian_kde, pitch_class_histogram, scale_consistency
+from ..metrics import binomial_p_value, gaussian_kde, pitch_class_histogram, scale_consistency
 from . import CheckFailed, call, exercise, expect_equal
 
 
@@ -68,3 +68,17 @@ def check_overlapping_area(fn):
                 "point, times the grid spacing."
             )
     return "1 for the same distribution, near 0 for distributions far apart."
+
+
+@exercise("07.4", "my_binomial_p_value", "the binomial test of a blind listening")
+def check_binomial_p_value(fn):
+    for correct, trials in [(5, 5), (0, 5), (7, 10), (10, 10), (3, 10), (12, 20), (1, 1)]:
+        expected = binomial_p_value(correct, trials)
+        got = call(fn, correct, trials)
+        if not isinstance(got, (int, float, np.number)) or abs(float(got) - expected) > 1e-9:
+            raise CheckFailed(
+                f"For {correct} right out of {trials}, a guesser does at least as well with probability "
+                f"{expected:.6f}; yours is {got!r}. Add C(trials, j) / 2**trials for every j from correct to "
+                "trials: at least as many right, not exactly as many."
+            )
+    return "5 of 5 right happens by luck one time in 32; 7 of 10, one time in six."

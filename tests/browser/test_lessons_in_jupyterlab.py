@@ -115,3 +115,21 @@ def test_lesson_06_composer_generates_score_sound_and_midi(page, lab):
     assert len(svg_images(page)) > svg_before
     assert error_outputs(page) == []
     assert page.errors == []
+
+
+def test_lesson_07_blind_listening_plays_pairs_and_reveals_the_score_at_the_end(page, lab):
+    open_and_run(page, lab, "07_evaluation.ipynb")
+    assert error_outputs(page) == []
+    assert page.get_by_text("Pair 1 of 6:").count() == 1
+    for pair in range(6):
+        players = page.evaluate("() => document.querySelectorAll('audio').length")
+        assert page.get_by_text("Bach was").count() == 0, "the truth is shown before the last answer"
+        page.get_by_role("button", name="A is Bach").click()
+        if pair < 5:
+            page.get_by_text(f"Pair {pair + 2} of 6:").wait_for(timeout=30_000)
+            page.wait_for_function(f"() => document.querySelectorAll('audio').length >= {players}", timeout=30_000)
+    page.get_by_text("of 6 right.").wait_for(timeout=30_000)
+    assert page.get_by_text("Bach was").count() == 1
+    assert page.get_by_role("button", name="A is Bach").is_disabled()
+    assert all(d > 0 for d in audio_durations(page))
+    assert page.errors == []
