@@ -23,7 +23,7 @@ from threadpoolctl import threadpool_limits
 from .encoding import HOLD, REST, validate_tokens
 from .errors import ChoiceError, MelodyError, NotationError
 from .lesson import quiet_tensorflow
-from .melody import Melody, home_key
+from .melody import Melody, home_key, transposition_to_c
 from .models import MAX_BAR_STEPS
 from .notation import midi_to_name, name_to_midi, parse_key, quarters_to_steps
 
@@ -377,7 +377,7 @@ def compose(generator, vocabulary, seed_melody, length, temperature=1.0, top_k=N
     home = seed_melody.transposed(home_key(seed_melody.key))
     if not any(t not in (HOLD, REST) for t in seed_melody.tokens):
         raise MelodyError("The seed melody has no notes: give at least one note to start from.")
-    shift = next(int(t) - int(h) for t, h in zip(seed_melody.tokens, home.tokens) if t not in (HOLD, REST))
+    shift = -transposition_to_c(*parse_key(seed_melody.key))  # from the model's key back to the typed one
     known = set(vocabulary.pitches)
     for typed, moved in zip(seed_melody.tokens, home.tokens):
         if moved not in (HOLD, REST) and int(moved) not in known:
