@@ -45,7 +45,6 @@ def grade_notebook(path, timeout=DEFAULT_TIMEOUT, quick=True):
     Raises:
         GradeError: the file is not a readable notebook, or not one of the course's lessons.
     """
-    from nbclient import NotebookClient
     from nbclient.exceptions import DeadKernelError
 
     path = Path(path)
@@ -62,18 +61,7 @@ def grade_notebook(path, timeout=DEFAULT_TIMEOUT, quick=True):
     replies = {}
     # The copy runs in an empty folder of its own: whatever the lesson writes (output/) stays there.
     with tempfile.TemporaryDirectory(prefix="musegen-grade-") as workdir:
-        client = NotebookClient(
-            nb,
-            timeout=timeout,
-            kernel_name="python3",
-            allow_errors=True,
-            interrupt_on_timeout=True,
-            error_on_timeout={"ename": _TIMEOUT_NAME, "evalue": f"the cell ran longer than {timeout} s"},
-            resources={"metadata": {"path": workdir}},
-            on_cell_executed=lambda cell, cell_index, execute_reply: replies.__setitem__(
-                cell_index, execute_reply["content"]
-            ),
-        )
+        client = notebook_client(nb, timeout, workdir, replies)
         previous = os.environ.get("MUSEGEN_QUICK")
         os.environ["MUSEGEN_QUICK"] = "1" if quick else "0"
         died = None
@@ -91,6 +79,30 @@ def grade_notebook(path, timeout=DEFAULT_TIMEOUT, quick=True):
         _result(ex, nb.cells[check_cells[ex.id]], replies.get(check_cells[ex.id]), timeout, died)
         for ex in lesson_exercises
     ]
+
+
+def notebook_client(nb, timeout, workdir, replies):
+    """The nbclient client that grading runs a notebook with: each cell's execute reply goes into `replies` by
+    cell index; a cell that runs longer than `timeout` seconds is interrupted and its reply says so."""
+    from nbclient import NotebookClient
+
+    client = NotebookClient(
+        nb,
+        timeout=timeout,
+        kernel_name="python3",
+        allow_errors=True,
+        interrupt_on_timeout=True,
+        error_on_timeout={"ename": _TIMEOUT_NAME, "evalue": f"the cell ran longer than {timeout} s"},
+        resources={"metadata": {"path": workdir}},
+        on_cell_executed=lambda cell, cell_index, execute_reply: replies.__setitem__(
+            cell_index, execute_reply["content"]
+        ),
+    )
+    # nbclient mimics the Output widget by sending on the shell channel while it waits there for the cell's
+    # reply, and often misses the reply, idle until the time limit (jupyter/nbclient#312): lesson 07's
+    # listening panel cost 300 s a grading. Grading needs no widget, so none is mimicked.
+    client.widget_registry = {}
+    return client
 
 
 def _restore_check_cells(nb, lesson_exercises):

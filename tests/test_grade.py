@@ -11,7 +11,7 @@ import pytest
 from musegen_lessons.checks import FAILED, NOT_ATTEMPTED, PASSED, exercises
 from musegen_lessons.cli import main
 from musegen_lessons.errors import GradeError
-from musegen_lessons.grade import ERROR, grade_notebook
+from musegen_lessons.grade import ERROR, grade_notebook, notebook_client
 
 ROOT = Path(__file__).resolve().parents[1]
 LESSONS = sorted(p.name for p in (ROOT / "solutions").glob("[0-9][0-9]_*.ipynb"))
@@ -69,6 +69,19 @@ def test_wrong_answer_exception_and_endless_loop_are_each_reported(tmp_path):
     assert results["01.4"].status == NOT_ATTEMPTED
     assert elapsed < 120, "the endless loop was not stopped by the time limit"
     assert _fingerprint(path) == before
+
+
+def test_grading_mimics_no_widget(tmp_path):
+    # Lesson 07's listening panel writes into an Output widget. nbclient, mimicking the widget, sends on the shell
+    # channel while it waits there for the cell's reply, and often misses the reply until the time limit: a 300 s
+    # stall per grading of lesson 07, reported as nothing at all. So the grader's client mimics no widget.
+    cell = "from musegen_lessons.widgets import BlindListening\n\nBlindListening([([60, 'HOLD'], [62, 'HOLD'])] * 2)\n"
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(cell)])
+    replies = {}
+    client = notebook_client(nb, 60, str(tmp_path), replies)
+    client.execute()
+    assert replies[0]["status"] == "ok", replies
+    assert not client.comm_objects, "the grader mimics a widget, which can stall every cell that fills one"
 
 
 def test_an_edited_check_cell_cannot_change_the_grade(tmp_path):
