@@ -7,6 +7,7 @@ from musegen_lessons import metrics
 from musegen_lessons.corpus import load_melodies
 from musegen_lessons.encoding import HOLD, REST, excerpt
 from musegen_lessons.errors import MelodyError
+from musegen_lessons.melody import Melody
 from musegen_lessons.metrics import longest_shared_runs
 
 
@@ -35,6 +36,22 @@ def test_a_melody_played_twice_has_repetition_one_half():
 
 def test_bar_similarity_is_one_for_identical_bars():
     assert metrics.bar_similarity(quarters(60, 62, 64, 65) * 3) == 1.0
+
+
+def test_bars_are_cut_at_the_melodys_own_bar_lines():
+    # a one-beat upbeat, then the same bar three times: bars from the first downbeat are all equal, while 16-step
+    # blocks from the first step straddle the bar lines and are not
+    bar = quarters(60, 62, 64, 65)
+    tokens = quarters(67) + bar * 3
+    assert metrics.bar_similarity(Melody(tokens, pickup_steps=12)) == 1.0
+    assert metrics.repetition(Melody(tokens, pickup_steps=12)) == pytest.approx(2 / 3)
+    assert metrics.bar_similarity(tokens) < 1.0
+
+
+def test_a_three_four_melody_has_twelve_step_bars():
+    waltz = quarters(60, 64, 67) * 4
+    assert metrics.repetition(Melody(waltz, time_signature="3/4")) == 0.75
+    assert metrics.repetition(waltz) == 0.0  # cut into 16 steps, the waltz's bars never line up
 
 
 def test_pitch_class_histogram_weights_by_duration():
@@ -83,6 +100,16 @@ def test_all_rests_is_a_clear_error_for_pitch_features(feature):
 
 def test_all_rests_still_has_a_rest_ratio():
     assert metrics.rest_ratio([REST] * 8) == 1.0
+
+
+def test_a_continuation_keeps_its_chorales_bar_lines():
+    pieces = load_melodies("chorales", limit=12, progress=False).pieces
+    piece = next(p for p in pieces if p.pickup_steps)
+    continuation = metrics._after_opening(piece, excerpt(piece.tokens, 16), 16)
+    whole = metrics._bars(piece.melody)
+    # the continuation's whole bars are the chorale's own, from the first bar line after step 16 on
+    assert metrics._bars(continuation) == whole[len(whole) - len(metrics._bars(continuation)) :]
+    assert continuation.time_signature == piece.time_signature
 
 
 def test_an_excerpt_that_starts_inside_a_note_is_measured():
@@ -149,6 +176,45 @@ def test_random_pitches_lie_further_from_scales_than_scales():
 def test_comparing_needs_two_reference_melodies():
     with pytest.raises(MelodyError, match="at least two"):
         metrics.compare_sets([C_MAJOR_SCALE], [C_MAJOR_SCALE])
+
+
+def test_features_set_aside_are_compared_only_when_asked_for():
+    melodies = [quarters(60, 62, 64, 65, 67, 65, 64, 62), quarters(69, 67, 65, 64, 62, 60, 62, 64)]
+    assert not set(metrics.SET_ASIDE) & set(metrics.FEATURES)
+    assert set(metrics.compare_sets(melodies, melodies, metrics.SET_ASIDE)) == set(metrics.SET_ASIDE)
+
+
+def _scales(rng, count, pitches=(60, 62, 64, 65, 67, 69, 71)):
+    return [quarters(*rng.choice(pitches, 8)) for _ in range(count)]
+
+
+def test_the_bootstrap_spreads_around_the_set_and_ranks_clear_differences():
+    rng = np.random.default_rng(5)
+    reference = _scales(rng, 12)
+    sets = {"close": _scales(rng, 12), "far": [quarters(*rng.integers(40, 90, 8)) for _ in range(12)]}
+    means = metrics.bootstrap_mean_overlap(sets, reference, resamples=300)
+    for name, melodies in sets.items():
+        whole = np.mean([r["overlap"] for r in metrics.compare_sets(melodies, reference).values()])
+        low, high = np.quantile(means[name], [0.025, 0.975])
+        assert len(means[name]) == 300 and low < high and low - 0.05 < whole < high + 0.05
+    assert np.quantile(means["close"] - means["far"], 0.025) > 0  # the same draws for both: a paired difference
+
+
+def test_the_binned_density_of_the_bootstrap_equals_the_kernel_density_estimate():
+    rng = np.random.default_rng(6)
+    reference, melodies = _scales(rng, 10), _scales(rng, 10)
+    intra = metrics.pairwise_distances([metrics.mean_abs_interval(m) for m in reference])
+    inter = metrics.pairwise_distances(
+        [metrics.mean_abs_interval(m) for m in melodies], [metrics.mean_abs_interval(m) for m in reference]
+    )
+    # weights of one: the "resample" that takes every melody once is the set itself
+    [binned] = metrics._resampled_overlaps(intra, inter.reshape(10, 10), np.ones((1, 10), int))
+    assert binned == pytest.approx(metrics.overlapping_area(intra, inter), abs=0.005)
+
+
+def test_bootstrapping_sets_of_different_sizes_is_refused():
+    with pytest.raises(MelodyError, match="equal size"):
+        metrics.bootstrap_mean_overlap({"a": [C_MAJOR_SCALE] * 3, "b": [C_MAJOR_SCALE] * 2}, [C_MAJOR_SCALE] * 3)
 
 
 # --- copying --------------------------------------------------------------------------------------------------------
