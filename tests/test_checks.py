@@ -27,8 +27,9 @@ REFERENCES = {
     "03.4": equations.receptive_field,
     "04.1": lambda x_t, h_prev, W_x, W_h, b: np.tanh(x_t @ W_x + h_prev @ W_h + b),
     "04.2": equations.simple_rnn,
-    "04.3": equations.lstm_step,
-    "04.4": equations.lstm_params,
+    "04.3": lambda: _smallest_remembering_bias(),
+    "04.4": equations.lstm_step,
+    "04.5": equations.lstm_params,
     "05.1": lambda sequences: dict(Counter(pair for s in sequences for pair in zip(s[:-1], s[1:]))),
     "05.2": lambda p, targets: float(-np.mean(np.log(p[np.arange(len(targets)), targets]))),
     "05.3": lambda vocab_size: _specified_model(vocab_size),
@@ -60,6 +61,15 @@ def _lstm_step_with_o_and_g_swapped(x_t, h_prev, c_prev, kernel, recurrent_kerne
     z_i, z_f, z_o, z_g = np.split(x_t @ kernel + h_prev @ recurrent_kernel + bias, 4)
     c = equations.sigmoid(z_f) * c_prev + equations.sigmoid(z_i) * np.tanh(z_g)
     return equations.sigmoid(z_o) * np.tanh(c), c
+
+
+def _smallest_remembering_bias():
+    """The measurement itself, independent of the check's verdict: the first bias whose gradient is remembered."""
+    from musegen_lessons.checks.lesson03 import real_inputs
+    from musegen_lessons.checks.lesson04 import FORGET_BIASES, REMEMBERED, forget_bias_gradients
+
+    gradients = forget_bias_gradients(real_inputs(steps=128)["one-hot tokens"])
+    return next(b for b, g in zip(FORGET_BIASES, gradients) if g > REMEMBERED)
 
 
 def _bigrams_across_sequences(sequences):
@@ -150,8 +160,9 @@ WRONG_ANSWERS = {
         ),
     ],
     "04.2": [(_simple_rnn_without_recurrence, r"On 48 one-hot tokens of a chorale with 4 units, at index")],
-    "04.3": [(_lstm_step_with_o_and_g_swapped, r"On the hidden state h \(3 inputs, 2 units\), at index")],
-    "04.4": [(lambda input_dim, units: 4 * units * (input_dim + units), r"\(1, 1\) the answer is 12, yours was 8")],
+    "04.3": [(lambda: 1, r"You predicted 1; the smallest that remembers is 3\. bias 0: σ\(b\)\^128 = ")],
+    "04.4": [(_lstm_step_with_o_and_g_swapped, r"On the hidden state h \(3 inputs, 2 units\), at index")],
+    "04.5": [(lambda input_dim, units: 4 * units * (input_dim + units), r"\(1, 1\) the answer is 12, yours was 8")],
     "05.1": [
         (
             _bigrams_across_sequences,

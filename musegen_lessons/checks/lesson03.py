@@ -19,17 +19,17 @@ def keras_layer(layer, x, weights=None):
     return np.asarray(layer(x))[0]
 
 
-def real_inputs():
-    """Two real inputs: 48 steps of a chorale's piano roll (48, 88) and of its soprano one-hot (48, vocabulary)."""
+def real_inputs(steps=48):
+    """Two real inputs: `steps` steps of a chorale's piano roll (steps, 88) and of its soprano one-hot."""
     from ..corpus import load_chorale, melody_notes, soprano_part
     from ..encoding import Vocabulary, notes_to_piano_roll, notes_to_tokens, one_hot
     from ..midi import as_pretty_midi, midi_to_notes
 
     score = load_chorale()
-    roll = notes_to_piano_roll(midi_to_notes(as_pretty_midi(score), unit="quarters"))[:48].astype(np.float32)
+    roll = notes_to_piano_roll(midi_to_notes(as_pretty_midi(score), unit="quarters"))[:steps].astype(np.float32)
     tokens = notes_to_tokens(melody_notes(soprano_part(score)))
     vocabulary = Vocabulary.from_melodies([tokens])
-    return {"piano roll": roll, "one-hot tokens": one_hot(vocabulary.encode(tokens[:48]), len(vocabulary))}
+    return {"piano roll": roll, "one-hot tokens": one_hot(vocabulary.encode(tokens[:steps]), len(vocabulary))}
 
 
 def compare(what, got, expected):

@@ -57,7 +57,7 @@ def check_simple_rnn(fn):
     return "every hidden state over a real melody equals keras.layers.SimpleRNN's."
 
 
-@exercise("04.3", "my_lstm_step", "one LSTM step")
+@exercise("04.4", "my_lstm_step", "one LSTM step")
 def check_lstm_step(fn):
     import keras
 
@@ -77,7 +77,7 @@ def check_lstm_step(fn):
     return "gates in Keras's order i, f, g, o; h and c equal keras.layers.LSTM's."
 
 
-@exercise("04.4", "my_lstm_params", "LSTM parameter count")
+@exercise("04.5", "my_lstm_params", "LSTM parameter count")
 def check_lstm_params(fn):
     import keras
 
@@ -91,3 +91,48 @@ def check_lstm_params(fn):
             "Four gates, each with input weights, recurrent weights and a bias.",
         )
     return "4 · units · (inputs + units + 1), as count_params() says."
+
+
+# Exercise 04.3: the gradient that reaches the first note of 128 steps must stay above this to count as remembered.
+REMEMBERED = 1e-2
+FORGET_BIASES = range(6)
+
+
+@exercise("04.3", "my_smallest_remembering_bias", "predict, then measure: the forget-gate bias that remembers")
+def check_smallest_remembering_bias(fn):
+    predicted = call(fn)
+    if not isinstance(predicted, (int, np.integer)) or predicted not in FORGET_BIASES:
+        raise CheckFailed(f"Predict one whole number from 0 to 5, not {predicted!r}.")
+    gradients = forget_bias_gradients(real_inputs(steps=128)["one-hot tokens"])
+    measured = next((b for b, g in zip(FORGET_BIASES, gradients) if g > REMEMBERED), None)
+    table = "; ".join(
+        f"bias {b}: σ(b)^128 = {(1 / (1 + np.exp(-b))) ** 128:.0e}, measured {g:.0e}"
+        for b, g in zip(FORGET_BIASES, gradients)
+    )
+    if predicted != measured:
+        raise CheckFailed(f"You predicted {predicted}; the smallest that remembers is {measured}. {table}.")
+    return (
+        f"Right, {measured}: {table}. σ(b)^T gives the steepness, not the level: the gradient also flows through the"
+        " other gates and all 32 units, which here make it tens of times larger."
+    )
+
+
+def forget_bias_gradients(x, units=32, seed=0):
+    """|d(sum of h_T) / dx_1| of one LSTM, the same weights each time, with its forget-gate bias set to 0 ... 5."""
+    import keras
+    import tensorflow as tf
+
+    keras.utils.set_random_seed(seed)
+    layer = keras.layers.LSTM(units)
+    layer.build((None, None, x.shape[1]))
+    kernel, recurrent_kernel, bias = layer.get_weights()
+    inputs = tf.constant(np.asarray(x, np.float32)[None])
+    gradients = []
+    for value in FORGET_BIASES:
+        bias[units : 2 * units] = value  # Keras's gate order is i, f, g, o: the second block is the forget gate
+        layer.set_weights([kernel, recurrent_kernel, bias])
+        with tf.GradientTape() as tape:
+            tape.watch(inputs)
+            total = tf.reduce_sum(layer(inputs))
+        gradients.append(float(tf.norm(tape.gradient(total, inputs)[0, 0])))
+    return gradients
