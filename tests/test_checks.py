@@ -36,7 +36,8 @@ REFERENCES = {
     "05.4": lambda p, targets: training.next_token_scores(np.log(p), targets)["onset_accuracy"],
     "06.1": lambda p, temperature: (lambda q: q / q.sum())(np.asarray(p, float) ** (1 / temperature)),
     "06.2": lambda p, k: _top_k(np.asarray(p, float), k),
-    "06.3": lambda tokens, tempo_bpm: midi.notes_to_midi(encoding.tokens_to_notes(tokens), tempo_bpm=tempo_bpm),
+    "06.3": lambda: _outside_the_key_measured(),
+    "06.4": lambda tokens, tempo_bpm: midi.notes_to_midi(encoding.tokens_to_notes(tokens), tempo_bpm=tempo_bpm),
     "07.1": metrics.pitch_class_histogram,
     "07.2": metrics.scale_consistency,
     "07.3": lambda p, q, grid: float(np.minimum(p, q).sum() * (grid[1] - grid[0])),
@@ -70,6 +71,14 @@ def _smallest_remembering_bias():
 
     gradients = forget_bias_gradients(real_inputs(steps=128)["one-hot tokens"])
     return next(b for b, g in zip(FORGET_BIASES, gradients) if g > REMEMBERED)
+
+
+def _outside_the_key_measured():
+    """The measurement itself, independent of the check's verdict: more or fewer notes outside the key than Bach."""
+    from musegen_lessons.checks.lesson06 import outside_the_key_shares
+
+    bach, shares = outside_the_key_shares()
+    return {label: "more" if share > bach else "fewer" for label, share in shares.items()}
 
 
 def _bigrams_across_sequences(sequences):
@@ -195,6 +204,12 @@ WRONG_ANSWERS = {
     ],
     "06.2": [(_top_k_plus_one, r"With k = 1 on 35 tokens: expected")],
     "06.3": [
+        (
+            lambda: {**_outside_the_key_measured(), "temperature 1.5, top-k 3": "more"},
+            r"The other way round for temperature 1\.5, top-k 3\. Measured over 20 continuations: Bach 2\.0%",
+        )
+    ],
+    "06.4": [
         (
             lambda tokens, tempo_bpm: midi.notes_to_midi(encoding.tokens_to_notes(tokens), tempo_bpm=tempo_bpm / 4),
             r"For \[60, 'HOLD', 'HOLD', 'HOLD', 62, 'HOLD'\] at 60 bpm the notes",

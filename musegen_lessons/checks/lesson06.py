@@ -49,7 +49,72 @@ def check_top_k(fn):
     return "only the k most probable tokens can be chosen, in their old proportions."
 
 
-@exercise("06.3", "my_tokens_to_midi", "tokens to MIDI at a tempo")
+# Exercise 06.3: the settings to predict, each as `generate` takes it
+SAMPLING_SETTINGS = {
+    "temperature 0.5": {"temperature": 0.5},
+    "temperature 1.0": {"temperature": 1.0},
+    "temperature 1.5, top-k 3": {"temperature": 1.5, "top_k": 3},
+    "temperature 1.5, nucleus p = 0.9": {"temperature": 1.5, "top_p": 0.9},
+}
+BLACK_KEYS = (1, 3, 6, 8, 10)  # in C major, the notes outside the key
+
+
+@exercise("06.3", "my_outside_the_key_prediction", "predict, then measure: notes outside the key")
+def check_outside_the_key_prediction(fn):
+    predicted = call(fn)
+    if (
+        not isinstance(predicted, dict)
+        or set(predicted) != set(SAMPLING_SETTINGS)
+        or not set(predicted.values()) <= {"more", "fewer"}
+    ):
+        raise CheckFailed(
+            f"Return a dict with one entry for each of {list(SAMPLING_SETTINGS)}, each 'more' or 'fewer'."
+        )
+    bach, shares = outside_the_key_shares()
+    table = f"Bach {bach:.1%}; " + "; ".join(f"{label} {share:.1%}" for label, share in shares.items())
+    wrong = [label for label, share in shares.items() if predicted[label] != ("more" if share > bach else "fewer")]
+    if wrong:
+        raise CheckFailed(f"The other way round for {', '.join(wrong)}. Measured over 20 continuations: {table}.")
+    return f"all four right. Measured over 20 continuations: {table}."
+
+
+def outside_the_key_shares(random_seeds=range(20)):
+    """The share of notes on black keys: Bach's in the major-key training chorales moved to C, and the kept
+    model's in 128-step continuations of the first 4/4 held-out chorale's opening, for each sampling setting."""
+    from ..corpus import load_melodies
+    from ..dataset import build_dataset
+    from ..generate import NumpyStepGenerator, generate, seed_from_piece
+    from ..models import load_melody_model
+
+    def share(pitches):
+        return float(np.isin(np.asarray(pitches) % 12, BLACK_KEYS).mean())
+
+    model, vocabulary, _ = load_melody_model()
+    pieces = build_dataset(load_melodies("chorales", quick=False, progress=False).pieces).pieces
+    bach = share([t for p in pieces["train"] if p.mode == "major" for t in p.tokens if isinstance(t, int)])
+    seed_tokens, bar_steps, pickup_steps = seed_from_piece(
+        next(p for p in pieces["test"] if p.time_signature == "4/4"), steps=16
+    )
+    generator, shares = NumpyStepGenerator(model), {}
+    for label, options in SAMPLING_SETTINGS.items():
+        pitches = []
+        for random_seed in random_seeds:
+            melody = generate(
+                generator,
+                vocabulary,
+                seed_tokens,
+                128,
+                seed=random_seed,
+                bar_steps=bar_steps,
+                pickup_steps=pickup_steps,
+                **options,
+            )
+            pitches += [t for t in melody[len(seed_tokens) :] if isinstance(t, int)]
+        shares[label] = share(pitches)
+    return bach, shares
+
+
+@exercise("06.4", "my_tokens_to_midi", "tokens to MIDI at a tempo")
 def check_tokens_to_midi(fn):
     import pretty_midi
 
