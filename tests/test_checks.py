@@ -33,7 +33,8 @@ REFERENCES = {
     "05.1": lambda sequences: dict(Counter(pair for s in sequences for pair in zip(s[:-1], s[1:]))),
     "05.2": lambda p, targets: float(-np.mean(np.log(p[np.arange(len(targets)), targets]))),
     "05.3": lambda vocab_size: _specified_model(vocab_size),
-    "05.4": lambda p, targets: training.next_token_scores(np.log(p), targets)["onset_accuracy"],
+    "05.4": lambda: {question: verdict for question, (verdict, _) in _benchmark_changes().items()},
+    "05.5": lambda p, targets: training.next_token_scores(np.log(p), targets)["onset_accuracy"],
     "06.1": lambda p, temperature: (lambda q: q / q.sum())(np.asarray(p, float) ** (1 / temperature)),
     "06.2": lambda p, k: _top_k(np.asarray(p, float), k),
     "06.3": lambda: _outside_the_key_measured(),
@@ -79,6 +80,12 @@ def _outside_the_key_measured():
 
     bach, shares = outside_the_key_shares()
     return {label: "more" if share > bach else "fewer" for label, share in shares.items()}
+
+
+def _benchmark_changes():
+    from musegen_lessons.checks.lesson05 import benchmark_changes
+
+    return benchmark_changes()
 
 
 def _bigrams_across_sequences(sequences):
@@ -191,6 +198,12 @@ WRONG_ANSWERS = {
         )
     ],
     "05.4": [
+        (
+            lambda: {question: "worse" for question in _benchmark_changes()},
+            r"Not what was measured for without the beat input: onset accuracy\. benchmarks/melody\.py measured: ",
+        )
+    ],
+    "05.5": [
         (
             lambda p, targets: float(np.mean(p.argmax(axis=1) == targets)),
             r"For <lambda>\(array of shape \(143, \d+\), array of shape \(143,\)\) the answer is",

@@ -105,7 +105,7 @@ def check_build_model(fn):
     return f"{expected:,} parameters, one distribution per step, and no step sees its future."
 
 
-@exercise("05.4", "my_onset_accuracy", "accuracy on note onsets")
+@exercise("05.5", "my_onset_accuracy", "accuracy on note onsets")
 def check_onset_accuracy(fn):
     from ..training import next_token_scores
 
@@ -124,3 +124,65 @@ def check_onset_accuracy(fn):
             "most probable token is the target.",
         )
     return "HOLD and REST are left out, so a model cannot score by always saying HOLD."
+
+
+# Exercise 05.4: each question, as (the benchmark's row or spread, the score) against the kept setting
+BENCHMARK_QUESTIONS = {
+    "without the beat input: test NLL": ("without the beat input", "nll"),
+    "without the beat input: onset accuracy": ("without the beat input", "onset_accuracy"),
+    "augmented ±3: test NLL": ("CNN + LSTM, augmented ±3", "nll"),
+    "augmented ±3: onset accuracy": ("CNN + LSTM, augmented ±3", "onset_accuracy"),
+}
+ANSWERS = ("better", "worse", "within the spread")
+
+
+@exercise("05.4", "my_benchmark_prediction", "predict, then read the benchmark: the beat input and augmentation")
+def check_benchmark_prediction(fn):
+    predicted = call(fn)
+    if (
+        not isinstance(predicted, dict)
+        or set(predicted) != set(BENCHMARK_QUESTIONS)
+        or not set(predicted.values()) <= set(ANSWERS)
+    ):
+        raise CheckFailed(
+            f"Return a dict with one entry for each of {list(BENCHMARK_QUESTIONS)}, each one of {ANSWERS}."
+        )
+    measured = benchmark_changes()
+    table = "; ".join(f"{question}: {verdict} ({detail})" for question, (verdict, detail) in measured.items())
+    wrong = [question for question, (verdict, _) in measured.items() if predicted[question] != verdict]
+    if wrong:
+        raise CheckFailed(f"Not what was measured for {', '.join(wrong)}. benchmarks/melody.py measured: {table}.")
+    return f"all four as measured by benchmarks/melody.py: {table}."
+
+
+def benchmark_changes():
+    """How each change of `BENCHMARK_QUESTIONS` moved a score against the network with the beat input, as the
+    melody benchmark measured it: {question: (verdict, figures)}. A change counts only when it is larger than the
+    two settings' standard deviations over seeds added together (a single run takes the kept setting's)."""
+    import json
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[2] / "benchmarks" / "results" / "melody.json"
+    if not path.is_file():
+        raise CheckFailed(f"The benchmark's figures are not here ({path}): run `make bench` first.")
+    measured = json.loads(path.read_text())
+    kept = measured["spread_over_seeds"]["with the beat input"]
+    rows = {row["model"]: row["test"] for row in measured["rows"]}
+    changes = {}
+    for question, (setting, score) in BENCHMARK_QUESTIONS.items():
+        base, base_std = kept[score]["mean"], kept[score]["std"]
+        if setting in measured["spread_over_seeds"]:
+            value, std = (
+                measured["spread_over_seeds"][setting][score]["mean"],
+                measured["spread_over_seeds"][setting][score]["std"],
+            )
+        else:
+            value, std = rows[setting][score], base_std
+        lower_is_better = score == "nll"
+        if abs(value - base) <= base_std + std:
+            verdict = "within the spread"
+        else:
+            verdict = "better" if (value < base) == lower_is_better else "worse"
+        spread = f" ± {std:.3f}" if setting in measured["spread_over_seeds"] else ", one run"
+        changes[question] = (verdict, f"{base:.3f} ± {base_std:.3f} to {value:.3f}{spread}")
+    return changes
