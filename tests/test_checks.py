@@ -399,3 +399,11 @@ def test_a_made_mask_that_lets_a_key_hear_itself_is_caught():
 
     with pytest.raises(CheckFailed, match="hidden → output"):
         check("08.3", leaky)
+
+
+@pytest.mark.parametrize("answer", [None, {"near": "more"}, {"near": "more", "far": "maybe"}])
+def test_a_prediction_must_answer_every_question_with_a_given_answer(answer):
+    from musegen_lessons.checks import call_for_predictions
+
+    with pytest.raises(CheckFailed, match=r"one entry for each of \['near', 'far'\], each one of 'more', 'fewer'"):
+        call_for_predictions(lambda: answer, {"near": 1, "far": 2}, ("more", "fewer"))

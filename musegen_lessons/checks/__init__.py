@@ -112,6 +112,18 @@ def call(fn, *args, **kwargs):
         ) from None
 
 
+def call_for_predictions(fn, questions, answers):
+    """Call a student's prediction function: it must return {question: answer} for every question, each answer one
+    of `answers`. Returns the dict; a CheckFailed says what shape was expected."""
+    predicted = call(fn)
+    complete = isinstance(predicted, dict) and set(predicted) == set(questions)
+    if not complete or not set(predicted.values()) <= set(answers):
+        raise CheckFailed(
+            f"Return a dict with one entry for each of {list(questions)}, each one of {', '.join(map(repr, answers))}."
+        )
+    return predicted
+
+
 def expect_equal(fn, args, expected, hint=""):
     """Call fn(*args) and fail with both answers if its result is not `expected` (exact comparison)."""
     got = call(fn, *args)

@@ -7,7 +7,7 @@ from collections import Counter
 
 import numpy as np
 
-from . import CheckFailed, call, describe, exercise, expect_equal
+from . import CheckFailed, call, call_for_predictions, describe, exercise, expect_equal
 
 
 def _chorale_ids():
@@ -138,15 +138,7 @@ ANSWERS = ("better", "worse", "within the spread")
 
 @exercise("05.4", "my_benchmark_prediction", "predict, then read the benchmark: the beat input and augmentation")
 def check_benchmark_prediction(fn):
-    predicted = call(fn)
-    if (
-        not isinstance(predicted, dict)
-        or set(predicted) != set(BENCHMARK_QUESTIONS)
-        or not set(predicted.values()) <= set(ANSWERS)
-    ):
-        raise CheckFailed(
-            f"Return a dict with one entry for each of {list(BENCHMARK_QUESTIONS)}, each one of {ANSWERS}."
-        )
+    predicted = call_for_predictions(fn, BENCHMARK_QUESTIONS, ANSWERS)
     measured = benchmark_changes()
     table = "; ".join(f"{question}: {verdict} ({detail})" for question, (verdict, detail) in measured.items())
     wrong = [question for question, (verdict, _) in measured.items() if predicted[question] != verdict]

@@ -5,7 +5,7 @@ Lesson: 06_generation
 
 import numpy as np
 
-from . import CheckFailed, call, describe, exercise
+from . import CheckFailed, call, call_for_predictions, describe, exercise
 
 
 def _distributions():
@@ -61,15 +61,7 @@ BLACK_KEYS = (1, 3, 6, 8, 10)  # in C major, the notes outside the key
 
 @exercise("06.3", "my_outside_the_key_prediction", "predict, then measure: notes outside the key")
 def check_outside_the_key_prediction(fn):
-    predicted = call(fn)
-    if (
-        not isinstance(predicted, dict)
-        or set(predicted) != set(SAMPLING_SETTINGS)
-        or not set(predicted.values()) <= {"more", "fewer"}
-    ):
-        raise CheckFailed(
-            f"Return a dict with one entry for each of {list(SAMPLING_SETTINGS)}, each 'more' or 'fewer'."
-        )
+    predicted = call_for_predictions(fn, SAMPLING_SETTINGS, ("more", "fewer"))
     bach, shares = outside_the_key_shares()
     table = f"Bach {bach:.1%}; " + "; ".join(f"{label} {share:.1%}" for label, share in shares.items())
     wrong = [label for label, share in shares.items() if predicted[label] != ("more" if share > bach else "fewer")]
