@@ -2,7 +2,10 @@
 
 from pathlib import Path
 
-import tomllib
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10, which the course supports: pytest itself brings tomli there
+    import tomli as tomllib
 import yaml
 from packaging.requirements import Requirement
 
