@@ -17,10 +17,9 @@ REFERENCES = {
     "01.2": notation.name_to_midi,
     "01.3": encoding.notes_to_tokens,
     "01.4": lambda tokens: encoding.notes_to_piano_roll(encoding.tokens_to_notes(tokens), steps=len(tokens)),
-    "02.1": melody.transposition_to_c,
-    "02.2": encoding.transpose_tokens,
-    "02.3": dataset.make_windows,
-    "02.4": dataset.tune_fingerprint,
+    "02.1": lambda tokens, tonic, mode: encoding.transpose_tokens(tokens, melody.transposition_to_c(tonic, mode)),
+    "02.2": dataset.make_windows,
+    "02.3": dataset.tune_fingerprint,
     "03.1": equations.conv1d,
     "03.2": equations.conv_output_steps,
     "03.3": equations.max_pool1d,
@@ -121,23 +120,21 @@ WRONG_ANSWERS = {
     ],
     "02.1": [
         (
-            lambda tonic, mode: ((0 if mode == "major" else 9) - tonic) % 12,
-            r"\(0, 'minor'\) the answer is -3, yours was 9",
-        )
+            lambda tokens, tonic, mode: encoding.transpose_tokens(tokens, ((0 if mode == "major" else 9) - tonic) % 12),
+            r"\(\[60, 'HOLD', 'REST', 64\], 0, 'minor'\) the answer is \[57, 'HOLD', 'REST', 61\], yours was \[69",
+        ),
+        (
+            lambda tokens, tonic, mode: encoding.transpose_tokens(tokens, melody.transposition_to_c(tonic, "major")),
+            r"\(\[60, 'HOLD', 'REST', 64\], 0, 'minor'\) the answer is \[57, 'HOLD', 'REST', 61\], yours was \[60, ",
+        ),
     ],
     "02.2": [
-        (
-            lambda tokens, semitones: encoding.transpose_tokens(tokens, -semitones),
-            r"\(\[60, 'HOLD', 'REST', 64\], 2\) the answer is \[62, 'HOLD', 'REST', 66\]",
-        )
-    ],
-    "02.3": [
         (
             lambda ids, length: (dataset.make_windows(ids, length)[0],) * 2,
             r"For a sequence of 10 ids and windows of 4, the targets",
         )
     ],
-    "02.4": [
+    "02.3": [
         (
             lambda tokens: tuple(t for t in tokens[:10] if t not in ("HOLD", "REST")),
             r"the answer is \(69, 60, 61, 62, 63, 64, 65, 66, 67, 68\), yours was \(69, 60, 61, 62, 63, 64\)",
