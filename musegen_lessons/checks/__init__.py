@@ -136,6 +136,13 @@ def expect_equal(fn, args, expected, hint=""):
     return got
 
 
+def is_near(got, expected, tolerance):
+    """True when a student's answer is a number within `tolerance` of the expected one."""
+    import numpy as np
+
+    return isinstance(got, (int, float, np.number)) and abs(float(got) - expected) <= tolerance
+
+
 def _equal(got, expected):
     import numpy as np
 
@@ -143,7 +150,7 @@ def _equal(got, expected):
         got, expected = np.asarray(got), np.asarray(expected)
         return got.shape == expected.shape and np.array_equal(got, expected)
     if isinstance(expected, float):
-        return isinstance(got, (int, float, np.number)) and abs(float(got) - expected) <= 1e-6 * max(1.0, abs(expected))
+        return is_near(got, expected, 1e-6 * max(1.0, abs(expected)))
     if isinstance(expected, bool) or isinstance(got, bool):
         return got is expected
     try:

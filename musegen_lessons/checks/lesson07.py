@@ -6,7 +6,7 @@ Lesson: 07_evaluation
 import numpy as np
 
 from ..metrics import binomial_p_value, gaussian_kde, pitch_class_histogram, scale_consistency
-from . import CheckFailed, call, exercise, expect_equal
+from . import CheckFailed, call, exercise, expect_equal, is_near
 
 
 def _melodies():
@@ -75,7 +75,7 @@ def check_binomial_p_value(fn):
     for correct, trials in [(5, 5), (0, 5), (7, 10), (10, 10), (3, 10), (12, 20), (1, 1)]:
         expected = binomial_p_value(correct, trials)
         got = call(fn, correct, trials)
-        if not isinstance(got, (int, float, np.number)) or abs(float(got) - expected) > 1e-9:
+        if not is_near(got, expected, 1e-9):
             raise CheckFailed(
                 f"For {correct} right out of {trials}, a guesser does at least as well with probability "
                 f"{expected:.6f}; yours is {got!r}. Add C(trials, j) / 2**trials for every j from correct to "

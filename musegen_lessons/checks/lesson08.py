@@ -7,7 +7,7 @@ import numpy as np
 
 from ..encoding import PIANO_KEYS
 from ..polyphony import frame_accuracy, frame_nll, frame_to_pitches, made_masks, pitches_to_frame
-from . import CheckFailed, call, exercise
+from . import CheckFailed, call, exercise, is_near
 
 
 def _frames_and_probabilities():
@@ -50,7 +50,7 @@ def check_frame_accuracy(fn):
     }
     for what, predicted in cases.items():
         expected, got = frame_accuracy(predicted, truth), call(fn, predicted, truth)
-        if not isinstance(got, (int, float, np.number)) or abs(float(got) - expected) > 1e-9:
+        if not is_near(got, expected, 1e-9):
             raise CheckFailed(
                 f"With 20 frames of {int(truth.sum())} sounding keys in all, predicting {what} scores {expected:.4f}; "
                 f"yours gives {got!r}. Count TP, FP and FN over all frames together, then TP / (TP + FP + FN); "
