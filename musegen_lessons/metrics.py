@@ -197,8 +197,8 @@ FEATURES = {
     "bar similarity": bar_similarity,
 }
 
-# Features that look natural but cannot tell real music from random tokens here: on them random tokens come nearly as
-# close to the held-out chorales as the model does (lesson 07), so they would only pull every set's mean together.
+# Features that look natural but cannot tell real music from random tokens here: on them random tokens come within reach
+# of the model's closeness to the held-out chorales (lesson 07), so they would only pull every set's mean together.
 SET_ASIDE = {
     "rest ratio": rest_ratio,
     "repetition": repetition,
