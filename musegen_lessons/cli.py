@@ -53,11 +53,12 @@ def main(argv=None):
     release_parser.add_argument("--solutions", default="solutions", help="folder of the solution edition")
     release_parser.add_argument("--notebooks", default="notebooks", help="folder of the student edition")
 
-    grade_parser = commands.add_parser("grade", help="grade submitted notebooks (runs a copy of each)")
+    grade_parser = commands.add_parser("grade", help="grade submitted notebooks, each exercise in a process of its own")
     grade_parser.add_argument("notebooks", nargs="+", type=Path, metavar="NOTEBOOK")
     grade_parser.add_argument("--json", type=Path, metavar="FILE", help="also write the results as JSON")
-    grade_parser.add_argument("--timeout", type=float, default=120, metavar="SECONDS", help="limit per cell")
+    grade_parser.add_argument("--timeout", type=float, default=120, metavar="SECONDS", help="limit per exercise")
     grade_parser.add_argument("--full", action="store_true", help="run in full mode instead of quick mode")
+    commands.add_parser("exercises", help="list the exercises: what each answer may rely on, and its references")
 
     train_parser = commands.add_parser("train", help="train the melody model and save it with its metrics")
     train_parser.add_argument("--corpus", choices=("chorales", "folk"), default="chorales")
@@ -126,6 +127,11 @@ def main(argv=None):
             return _train(args, argv)
         if args.command == "compose":
             return _compose(args)
+        if args.command == "exercises":
+            from .grade import exercise_table
+
+            print(exercise_table())
+            return 0
         return _grade(args)
     except MuseGenError as error:
         print(f"musegen {args.command}: {error}", file=sys.stderr)

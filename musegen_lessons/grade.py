@@ -1,15 +1,18 @@
 """Grading submitted notebooks: `musegen grade NOTEBOOK... [--json FILE] [--timeout SECONDS]`.
 
-The grader runs a *copy* of each submission in a fresh kernel inside a temporary folder, never the file
-itself. Before running it puts back the canonical check cell of every exercise (so editing a check cell cannot
-change a grade), keeps going after a failing cell, interrupts any cell that runs longer than the time limit
-(an endless loop), and reads each exercise's result from the machine-readable output its check leaves.
+The grader reads a submission, never runs it and never writes it. For each exercise of the lesson it takes the
+student's exercise cell (the last cell that defines the exercise's function) and grades it on its own: in a
+fresh process that holds only the exercise's set-up and that cell (`isolation.IsolatedFunction`), called by the
+canonical check running here, in the grader. So nothing else in the notebook counts: not an edited or deleted
+check cell, not a `check` defined by the student, not a forged output, not a patch of the package or of numpy
+in another cell. An answer that calls the exercise's reference is graded "uses the reference"; one that runs
+longer than the time limit is stopped and graded "error".
 
 Lesson: 00_welcome (how exercises are checked); used by instructors
 """
 
+import ast
 import json
-import os
 import re
 import tempfile
 from dataclasses import asdict, dataclass
@@ -17,36 +20,34 @@ from pathlib import Path
 
 import nbformat
 
-from .checks import PASSED, RESULT_MIME, exercises
+from .checks import NOT_ATTEMPTED, PASSED, USES_REFERENCE, UsesReference, evaluate, exercises, uses_reference_message
 from .errors import GradeError
+from .isolation import CellError, IsolatedFunction, Stopped
 
 ERROR = "error"
 DEFAULT_TIMEOUT = 120
 _CHECK_CALL = re.compile(r"""\bcheck\(\s*["'](\d\d\.\d+)["']""")
-_TIMEOUT_NAME = "CellTimeoutError"
 
 
 @dataclass
 class ExerciseResult:
     exercise: str
     title: str
-    status: str  # passed, failed, not attempted, error
+    status: str  # passed, failed, not attempted, uses the reference, error
     message: str
 
 
 def grade_notebook(path, timeout=DEFAULT_TIMEOUT, quick=True):
-    """Run a copy of a submitted notebook and return one `ExerciseResult` per exercise of its lesson.
+    """Grade each exercise of a submitted notebook and return one `ExerciseResult` per exercise of its lesson.
 
     Args:
-        path: the submitted .ipynb; it is read, never written.
-        timeout: seconds each cell may run before it is interrupted.
-        quick: run in quick mode (MUSEGEN_QUICK=1), as the tests do.
+        path: the submitted .ipynb; it is read, never run and never written.
+        timeout: seconds the student's code of one exercise may run in all before it is stopped.
+        quick: run the exercises in quick mode (MUSEGEN_QUICK=1), as the tests do.
 
     Raises:
         GradeError: the file is not a readable notebook, or not one of the course's lessons.
     """
-    from nbclient.exceptions import DeadKernelError
-
     path = Path(path)
     try:
         nb = nbformat.reads(path.read_text(encoding="utf-8"), as_version=4)
@@ -56,90 +57,73 @@ def grade_notebook(path, timeout=DEFAULT_TIMEOUT, quick=True):
     lesson_exercises = exercises(lesson[:2])
     if not lesson_exercises:
         raise GradeError(f"'{path}' is lesson {lesson!r}, which has no exercises to grade.")
-    check_cells = _restore_check_cells(nb, lesson_exercises)
-
-    replies = {}
-    # The copy runs in an empty folder of its own: whatever the lesson writes (output/) stays there.
+    # Whatever the exercises write (output/) goes to an empty folder of their own, never beside the submission.
     with tempfile.TemporaryDirectory(prefix="musegen-grade-") as workdir:
-        client = notebook_client(nb, timeout, workdir, replies)
-        previous = os.environ.get("MUSEGEN_QUICK")
-        os.environ["MUSEGEN_QUICK"] = "1" if quick else "0"
-        died = None
-        try:
-            client.execute()
-        except DeadKernelError as error:
-            died = f"the kernel died while running the notebook ({error}); did the code exit or run out of memory?"
-        finally:
-            if previous is None:
-                os.environ.pop("MUSEGEN_QUICK", None)
-            else:
-                os.environ["MUSEGEN_QUICK"] = previous
-
-    return [
-        _result(ex, nb.cells[check_cells[ex.id]], replies.get(check_cells[ex.id]), timeout, died)
-        for ex in lesson_exercises
-    ]
+        return [grade_exercise(ex, exercise_cell(nb, ex), timeout, workdir, quick) for ex in lesson_exercises]
 
 
-def notebook_client(nb, timeout, workdir, replies):
-    """The nbclient client that grading runs a notebook with: each cell's execute reply goes into `replies` by
-    cell index; a cell that runs longer than `timeout` seconds is interrupted and its reply says so."""
-    from nbclient import NotebookClient
-
-    client = NotebookClient(
-        nb,
-        timeout=timeout,
-        kernel_name="python3",
-        allow_errors=True,
-        interrupt_on_timeout=True,
-        error_on_timeout={"ename": _TIMEOUT_NAME, "evalue": f"the cell ran longer than {timeout} s"},
-        resources={"metadata": {"path": workdir}},
-        on_cell_executed=lambda cell, cell_index, execute_reply: replies.__setitem__(
-            cell_index, execute_reply["content"]
-        ),
-    )
-    # nbclient mimics the Output widget by sending on the shell channel while it waits there for the cell's
-    # reply, and often misses the reply, idle until the time limit (jupyter/nbclient#312): lesson 07's
-    # listening panel cost 300 s a grading. Grading needs no widget, so none is mimicked.
-    client.widget_registry = {}
-    return client
+def grade_exercise(ex, cell, timeout=DEFAULT_TIMEOUT, workdir=".", quick=True):
+    """Grade one exercise cell (source text, or None when the notebook has none) and return its `ExerciseResult`."""
+    if cell is None:
+        return ExerciseResult(ex.id, ex.title, NOT_ATTEMPTED, f"no cell of the notebook defines {ex.function}")
+    try:
+        with IsolatedFunction(ex, cell, timeout, workdir, quick) as fn:
+            status, message = evaluate(ex, fn)
+    except UsesReference as used:
+        status, message = USES_REFERENCE, uses_reference_message(ex, used.name)
+    except CellError as error:
+        setup = "; ".join(line for line in ex.setup.splitlines() if line)
+        setup = f" after only `{setup}`" if setup else " on its own"
+        status = ERROR
+        message = f"the exercise cell raised {error}. Each exercise cell is graded{setup}: define what it needs in it."
+    except Stopped as stop:
+        status, message = ERROR, stop.message
+    return ExerciseResult(ex.id, ex.title, status, message)
 
 
-def _restore_check_cells(nb, lesson_exercises):
-    """Replace every check cell with its canonical source; append the missing ones. Returns {id: cell index}."""
-    found = {}
+def exercise_cell(nb, ex):
+    """The source of the student's cell for an exercise: the last code cell above the exercise's check cell that
+    defines its function at the top level (by `def`, `=` or `import ... as`), else the last one anywhere."""
+    defining, check_index = [], None
     for index, cell in enumerate(nb.cells):
         if cell.cell_type != "code":
             continue
         match = _CHECK_CALL.search(cell.source)
-        if match and match.group(1) in {ex.id for ex in lesson_exercises} and match.group(1) not in found:
-            found[match.group(1)] = index
-    for ex in lesson_exercises:
-        # The import makes the check the package's own, even if the student redefined `check` above.
-        source = f"from musegen_lessons.checks import check\n{ex.check_source()}"
-        if ex.id in found:
-            nb.cells[found[ex.id]].source = source
-        else:
-            nb.cells.append(nbformat.v4.new_code_cell(source))
-            found[ex.id] = len(nb.cells) - 1
-    return found
+        if match and match.group(1) == ex.id and check_index is None:
+            check_index = index
+        if ex.function in _top_level_names(cell.source):
+            defining.append(index)
+    above = [index for index in defining if check_index is None or index < check_index]
+    chosen = (above or defining or [None])[-1]
+    return None if chosen is None else nb.cells[chosen].source
 
 
-def _result(ex, cell, reply, timeout, died):
-    for output in cell.get("outputs", []):
-        data = output.get("data", {})
-        if RESULT_MIME in data:
-            result = data[RESULT_MIME]
-            return ExerciseResult(ex.id, ex.title, result["status"], result["message"])
-    if reply is None:
-        return ExerciseResult(ex.id, ex.title, ERROR, died or "the check cell did not run")
-    if reply.get("ename") == _TIMEOUT_NAME:
-        return ExerciseResult(
-            ex.id, ex.title, ERROR, f"timed out: the check ran longer than {timeout} s (an endless loop?)"
-        )
-    if reply.get("status") == "error":
-        return ExerciseResult(ex.id, ex.title, ERROR, f"{reply.get('ename')}: {reply.get('evalue')}")
-    return ExerciseResult(ex.id, ex.title, ERROR, "the check cell ran but reported no result")
+def _top_level_names(source):
+    """Names a cell binds at its top level; for a cell that does not parse, the names it seems to define."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return set(re.findall(r"^(?:def\s+|class\s+)?(\w+)\s*[(=:]", source, re.MULTILINE))
+    names = set()
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        elif isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            names.update(n.id for target in targets for n in ast.walk(target) if isinstance(n, ast.Name))
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            names.update((alias.asname or alias.name).split(".")[0] for alias in node.names)
+    return names
+
+
+def exercise_table():
+    """A Markdown table of every exercise: the set-up its answer may rely on, and its references."""
+    rows = ["| exercise | the answer may rely on | its references |", "|---|---|---|"]
+    for ex in exercises():
+        setup = "; ".join(f"`{line}`" for line in ex.setup.splitlines() if line) or "its own cell only"
+        references = ", ".join(f"`{r.removeprefix('musegen_lessons.')}`" for r in ex.references) or "—"
+        rows.append(f"| {ex.id} {ex.title} | {setup} | {references} |")
+    return "\n".join(rows)
 
 
 def format_table(path, results):

@@ -1,4 +1,5 @@
-"""`musegen grade` runs a copy of a submission, with the canonical checks, within its time limit."""
+"""`musegen grade` grades each exercise cell in a process of its own, with the canonical checks, within its time limit:
+the honest cases, and the cheats a student might try."""
 
 import json
 import os
@@ -8,10 +9,10 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from musegen_lessons.checks import FAILED, NOT_ATTEMPTED, PASSED, exercises
+from musegen_lessons.checks import FAILED, NOT_ATTEMPTED, PASSED, USES_REFERENCE, exercises
 from musegen_lessons.cli import main
 from musegen_lessons.errors import GradeError
-from musegen_lessons.grade import ERROR, grade_notebook, notebook_client
+from musegen_lessons.grade import ERROR, exercise_table, grade_notebook
 
 ROOT = Path(__file__).resolve().parents[1]
 LESSONS = sorted(p.name for p in (ROOT / "solutions").glob("[0-9][0-9]_*.ipynb"))
@@ -28,6 +29,12 @@ def _submission(tmp_path, lesson, answers, name="submission.ipynb"):
     path = tmp_path / name
     nbformat.write(nb, path)
     return path
+
+
+def _graded(tmp_path, lesson, function, cell, exercise_id, timeout=60):
+    """The result of one exercise of the student edition of `lesson`, its cell for `function` replaced by `cell`."""
+    path = _submission(tmp_path, lesson, {function: cell})
+    return {r.exercise: r for r in grade_notebook(path, timeout=timeout)}[exercise_id]
 
 
 def _fingerprint(path):
@@ -71,19 +78,6 @@ def test_wrong_answer_exception_and_endless_loop_are_each_reported(tmp_path):
     assert _fingerprint(path) == before
 
 
-def test_grading_mimics_no_widget(tmp_path):
-    # Lesson 07's listening panel writes into an Output widget. nbclient, mimicking the widget, sends on the shell
-    # channel while it waits there for the cell's reply, and often misses the reply until the time limit: a 300 s
-    # stall per grading of lesson 07, reported as nothing at all. So the grader's client mimics no widget.
-    cell = "from musegen_lessons.widgets import BlindListening\n\nBlindListening([([60, 'HOLD'], [62, 'HOLD'])] * 2)\n"
-    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(cell)])
-    replies = {}
-    client = notebook_client(nb, 60, str(tmp_path), replies)
-    client.execute()
-    assert replies[0]["status"] == "ok", replies
-    assert not client.comm_objects, "the grader mimics a widget, which can stall every cell that fills one"
-
-
 def test_an_edited_check_cell_cannot_change_the_grade(tmp_path):
     path = _submission(tmp_path, "00_welcome.ipynb", {})
     nb = nbformat.read(path, as_version=4)
@@ -95,7 +89,7 @@ def test_an_edited_check_cell_cannot_change_the_grade(tmp_path):
     assert result.status == NOT_ATTEMPTED
 
 
-def test_a_deleted_check_cell_is_put_back(tmp_path):
+def test_a_deleted_check_cell_is_not_needed(tmp_path):
     path = _submission(
         tmp_path, "00_welcome.ipynb", {"my_seconds_per_quarter": "def my_seconds_per_quarter(t):\n    return 60 / t"}
     )
@@ -106,10 +100,154 @@ def test_a_deleted_check_cell_is_put_back(tmp_path):
     assert result.status == PASSED
 
 
-def test_a_kernel_that_dies_is_reported_not_raised(tmp_path):
-    path = _submission(tmp_path, "00_welcome.ipynb", {"my_seconds_per_quarter": "import os\nos._exit(1)"})
+def test_a_process_that_dies_is_reported_not_raised(tmp_path):
+    for cell in [
+        "import os\nos._exit(1)\ndef my_seconds_per_quarter(t):\n    return 60 / t",
+        "def my_seconds_per_quarter(t):\n    import os\n    os._exit(3)",
+    ]:
+        [result] = grade_notebook(_submission(tmp_path, "00_welcome.ipynb", {"my_seconds_per_quarter": cell}), 60)
+        assert result.status == ERROR and "ended (exit code" in result.message, result
+
+
+def test_an_exercise_cell_is_graded_after_only_its_set_up(tmp_path):
+    # 01.4's answer may use `np` (its set-up) but not `chorale`, which the lesson loads in another cell.
+    path = _submission(
+        tmp_path,
+        "01_representation.ipynb",
+        {
+            "my_tokens_to_piano_roll": "n = len(chorale.parts)\n"
+            "def my_tokens_to_piano_roll(tokens):\n    return np.zeros(1)"
+        },
+    )
+    result = {r.exercise: r for r in grade_notebook(path, timeout=60)}["01.4"]
+    assert result.status == ERROR
+    assert "NameError: name 'chorale' is not defined" in result.message
+    assert "after only `import numpy as np`" in result.message
+
+
+# Cheats a student who knows a little Python might try. None of them may earn a pass.
+WRONG = "def my_seconds_per_quarter(tempo_bpm):\n    return 1.0\n"
+PATCHES = {
+    "a fake check": "def check(*args):\n    print('✔ Exercise 00.1 passed')",
+    "the package's check replaced": "import musegen_lessons.checks as c\n"
+    "c.check = c.evaluate = lambda *a: ('passed', 'ok')",
+    "the exercise's check replaced": "import musegen_lessons.checks.lesson00 as l\n"
+    "l.check_seconds_per_quarter = lambda fn: 'ok'",
+    "the comparison replaced": "import musegen_lessons.checks as c\nc._equal = lambda *a: True\nc.is_near = c._equal",
+    "numpy patched": "import numpy\nnumpy.array_equal = numpy.allclose = lambda *a, **k: True",
+    "builtins patched": "import builtins\nbuiltins.abs = lambda x: 0\nbuiltins.isinstance = lambda *a: True",
+    "IPython.display patched": "import IPython.display as d\nd.display = lambda *a, **k: print('passed')",
+}
+
+
+@pytest.mark.parametrize("where", ["another cell", "the exercise cell"])
+@pytest.mark.parametrize("patch", PATCHES.values(), ids=PATCHES.keys())
+def test_patching_anything_earns_no_pass(tmp_path, patch, where):
+    answers = {"my_seconds_per_quarter": WRONG + ("\n" + patch if where == "the exercise cell" else "")}
+    path = _submission(tmp_path, "00_welcome.ipynb", answers)
+    if where == "another cell":
+        nb = nbformat.read(path, as_version=4)
+        nb.cells.insert(1, nbformat.v4.new_code_cell(patch))
+        nbformat.write(nb, path)
     [result] = grade_notebook(path, timeout=60)
-    assert result.status == ERROR and "kernel died" in result.message
+    if where == "another cell":  # never run at all
+        assert result.status == FAILED and "the answer is 0.5, yours was 1.0" in result.message, result
+    else:  # run, in the exercise's own process, which it may break but cannot make pass
+        assert result.status in (FAILED, ERROR), result
+
+
+def test_a_forged_result_in_the_outputs_or_displayed_earns_no_pass(tmp_path):
+    forged = {"exercise": "00.1", "status": "passed", "message": "✔ passed"}
+    display = (
+        f"from IPython.display import display\ndisplay({{'application/vnd.musegen.check+json': {forged!r}}}, raw=True)"
+    )
+    path = _submission(tmp_path, "00_welcome.ipynb", {"my_seconds_per_quarter": WRONG + display})
+    nb = nbformat.read(path, as_version=4)
+    for cell in nb.cells:
+        if 'check("00.1"' in cell.source:  # a saved output that says "passed"
+            cell.outputs = [nbformat.v4.new_output("display_data", {"application/vnd.musegen.check+json": forged})]
+    nbformat.write(nb, path)
+    [result] = grade_notebook(path, timeout=60)
+    assert result.status == FAILED
+
+
+REFERENCE_CALLS = {
+    "called by its module": ("from musegen_lessons import equations", "return equations.conv1d(x, kernel, bias)"),
+    "imported under another name": (
+        "from musegen_lessons.equations import conv1d as mine",
+        "return mine(x, kernel, bias)",
+    ),
+    "found by getattr": (
+        "import importlib",
+        "return getattr(importlib.import_module('musegen_lessons.equations'), 'conv' + '1d')(x, kernel, bias)",
+    ),
+    "hidden in a lambda": (
+        "from musegen_lessons import equations\nhelper = lambda *a: equations.conv1d(*a)",
+        "return helper(x, kernel, bias)",
+    ),
+    "through Keras's layer": (
+        "import keras\nfrom musegen_lessons.checks.lesson03 import keras_layer",
+        "return keras_layer(keras.layers.Conv1D(kernel.shape[2], kernel.shape[0]), x, [kernel, bias])",
+    ),
+    "Keras imported inside": (
+        "",
+        "import keras\n    layer = keras.layers.Conv1D(kernel.shape[2], kernel.shape[0])\n    return layer",
+    ),
+}
+
+
+@pytest.mark.parametrize("imports, body", REFERENCE_CALLS.values(), ids=REFERENCE_CALLS.keys())
+def test_calling_the_reference_is_reported_by_name(tmp_path, imports, body):
+    cell = f"{imports}\n\ndef my_conv1d(x, kernel, bias):\n    {body}\n"
+    result = _graded(tmp_path, "03_cnn_equation.ipynb", "my_conv1d", cell, "03.1", timeout=120)
+    assert result.status == USES_REFERENCE, result
+    assert ("keras.layers.Conv1D" if "keras" in imports + body else "equations.conv1d") in result.message
+
+
+@pytest.mark.parametrize(
+    "cell",
+    [
+        "from musegen_lessons.equations import conv1d as my_conv1d",
+        "from musegen_lessons import equations\nmy_conv1d = equations.conv1d",
+        "import numpy as np\nfrom musegen_lessons import equations\n"
+        "ANSWER = equations.conv1d(np.ones((4, 1)), np.ones((3, 1, 1)), np.zeros(1))\n"
+        "def my_conv1d(x, kernel, bias):\n    return ANSWER",
+    ],
+    ids=["imported as the answer", "assigned as the answer", "called when the cell runs"],
+)
+def test_the_reference_as_the_answer_itself_is_reported(tmp_path, cell):
+    result = _graded(tmp_path, "03_cnn_equation.ipynb", "my_conv1d", cell, "03.1")
+    assert result.status == USES_REFERENCE and "equations.conv1d" in result.message, result
+
+
+def test_catching_the_refusal_still_earns_no_pass(tmp_path):
+    cell = (
+        "from musegen_lessons import equations\n\ndef my_conv1d(x, kernel, bias):\n    try:\n"
+        "        return equations.conv1d(x, kernel, bias)\n    except BaseException:\n        return x\n"
+    )
+    result = _graded(tmp_path, "03_cnn_equation.ipynb", "my_conv1d", cell, "03.1")
+    assert result.status == FAILED, result
+
+
+def test_other_package_functions_stay_allowed(tmp_path):
+    # 03.4's reference is receptive_field; conv_output_steps, the reference of another exercise, is not refused here.
+    cell = (
+        "from musegen_lessons import equations\n\ndef my_receptive_field(kernel_sizes, strides):\n"
+        "    steps = 1\n    for k, s in zip(reversed(kernel_sizes), reversed(strides)):\n"
+        "        steps = (steps - 1) * s + k\n    assert equations.conv_output_steps(steps, k, s) >= 1\n"
+        "    return steps\n"
+    )
+    result = _graded(tmp_path, "03_cnn_equation.ipynb", "my_receptive_field", cell, "03.4")
+    assert result.status == PASSED, result
+
+
+def test_an_answer_the_grader_cannot_take_back_fails_with_a_message(tmp_path):
+    cell = "def my_seconds_per_quarter(tempo_bpm):\n    return object()\n"
+    path = _submission(tmp_path, "00_welcome.ipynb", {"my_seconds_per_quarter": cell})
+    [result] = grade_notebook(path, timeout=60)
+    assert (
+        result.status == FAILED and "a value of type object, which the grader does not take back" in result.message
+    ), result
 
 
 def test_grading_writes_nothing_beside_the_submission(tmp_path):
@@ -139,3 +277,13 @@ def test_cli_prints_a_table_and_writes_json(tmp_path, capsys):
     [graded] = json.loads(report.read_text())
     assert graded["passed"] == 1 and graded["exercises"][0]["status"] == PASSED
     assert os.path.exists(broken)
+
+
+def test_the_readme_lists_every_exercise_as_the_registry_does(capsys):
+    assert exercise_table() in (ROOT / "README.md").read_text()
+    assert main(["exercises"]) == 0
+    printed = capsys.readouterr().out
+    assert all(f"| {e.id} {e.title} |" in printed for e in exercises())
+    assert (
+        "| 03.1 a Conv1D forward pass | `import numpy as np` | `equations.conv1d`, `keras.layers.Conv1D` |" in printed
+    )

@@ -1,22 +1,24 @@
 """Exercise checks: `check("01.2", my_function)` runs a student's function on real inputs and says how it went.
 
 A check prints a clear pass, or "not attempted yet" while the function still raises NotImplementedError, or
-raises `CheckFailed` with the input, the expected answer and the student's answer. It also leaves a
-machine-readable result (MIME type `application/vnd.musegen.check+json`) in the cell's output, which is what
-`musegen grade` reads. The checks of lesson NN live in `checks/lessonNN.py`.
+raises `CheckFailed` with the input, the expected answer and the student's answer. Each exercise also declares
+its *set-up* (the few lines of the lesson its answer may rely on, such as `import numpy as np`) and its
+*references* (the package functions, and the Keras layers, that are its answer): an answer that calls a
+reference, under any name, is reported as using it, not passed. `musegen grade` runs the same checks, on the
+student's function in a process of its own (`isolation`). The checks of lesson NN live in `checks/lessonNN.py`.
 
 Lesson: 00_welcome
 """
 
 import importlib
 import pkgutil
+import sys
 from dataclasses import dataclass
 
-from .. import __version__
 from .environment import check_environment  # noqa: F401  (re-exported for lesson 00)
 
-RESULT_MIME = "application/vnd.musegen.check+json"
-PASSED, FAILED, NOT_ATTEMPTED = "passed", "failed", "not attempted"
+PASSED, FAILED, NOT_ATTEMPTED, USES_REFERENCE = "passed", "failed", "not attempted", "uses the reference"
+NUMPY = "import numpy as np"  # the set-up of most exercises: every lesson from 01 on imports numpy first
 
 
 class CheckFailed(AssertionError):
@@ -31,14 +33,26 @@ class CheckFailed(AssertionError):
         return [f"\x1b[31m✘ {self.message}\x1b[0m"]
 
 
+class UsesReference(BaseException):
+    """A student's code called one of its exercise's references. A BaseException, so that an `except Exception` in
+    the student's code cannot hide it."""
+
+    def __init__(self, name):
+        super().__init__(name)
+        self.name = name
+
+
 @dataclass(frozen=True)
 class Exercise:
-    """One exercise: its id ('01.2'), the name of the function the student writes, a title and its check."""
+    """One exercise: its id ('01.2'), the name of the function the student writes, a title and its check, the set-up
+    its answer may rely on (source lines the lesson ran above it) and its references (dotted names)."""
 
     id: str
     function: str
     title: str
     run: object
+    setup: str = ""
+    references: tuple = ()
 
     @property
     def lesson_number(self):
@@ -52,11 +66,17 @@ class Exercise:
 _EXERCISES = {}
 
 
-def exercise(exercise_id, function, title):
-    """Register the decorated function as the check of an exercise. The check returns a success message."""
+def exercise(exercise_id, function, title, setup="", references=()):
+    """Register the decorated function as the check of an exercise. The check returns a success message.
+
+    Args:
+        setup: the lines of the lesson that the answer may rely on (imports), run before it when graded.
+        references: dotted names ('musegen_lessons.equations.conv1d', 'keras.layers.Conv1D') of what the answer
+            must not call, because it is the answer.
+    """
 
     def register(run):
-        _EXERCISES[exercise_id] = Exercise(exercise_id, function, title, run)
+        _EXERCISES[exercise_id] = Exercise(exercise_id, function, title, run, setup, tuple(references))
         return run
 
     return register
@@ -71,32 +91,114 @@ def exercises(lesson_number=None):
     return [e for e in found if lesson_number is None or e.lesson_number == lesson_number]
 
 
+def find_exercise(exercise_id):
+    """The registered exercise with this id.
+
+    Raises:
+        KeyError: there is no such exercise; the message lists the ones there are.
+    """
+    known = {e.id: e for e in exercises()}
+    if exercise_id not in known:
+        raise KeyError(f"There is no exercise {exercise_id!r}; the exercises are {', '.join(known)}.")
+    return known[exercise_id]
+
+
 def check(exercise_id, fn):
     """Check a student's function for an exercise and report it passed or not attempted yet, or raise.
 
     Lesson: 00_welcome
 
     Raises:
-        CheckFailed: the function gave a wrong answer or raised an error; the message says on what input.
+        CheckFailed: the function gave a wrong answer, raised an error, or called the exercise's reference; the
+            message says on what input.
     """
-    known = {e.id: e for e in exercises()}
-    if exercise_id not in known:
-        raise KeyError(f"There is no exercise {exercise_id!r}; the exercises are {', '.join(known)}.")
-    ex = known[exercise_id]
+    ex = find_exercise(exercise_id)
+    status, message = evaluate(ex, refusing(fn, ex.references))
+    if status in (FAILED, USES_REFERENCE):
+        raise CheckFailed(message)
+    print(message)
+
+
+def evaluate(ex, fn):
+    """Run an exercise's check on `fn` and return (status, message); `check` and `musegen grade` both use it."""
     try:
         message = ex.run(fn)
     except NotImplementedError:
-        _report(
-            ex,
-            NOT_ATTEMPTED,
-            f"○ Exercise {ex.id} ({ex.title}) not attempted yet: replace "
-            "`raise NotImplementedError()` in the cell above with your code, run it, then run this cell.",
+        return NOT_ATTEMPTED, (
+            f"○ Exercise {ex.id} ({ex.title}) not attempted yet: replace `raise NotImplementedError()` in the cell "
+            "above with your code, run it, then run this cell."
         )
-        return
     except CheckFailed as failure:
-        _report(ex, FAILED, f"Exercise {ex.id} ({ex.title}) is not right yet. {failure.message}", show=False)
-        raise CheckFailed(f"Exercise {ex.id} ({ex.title}) is not right yet. {failure.message}") from None
-    _report(ex, PASSED, f"✔ Exercise {ex.id} ({ex.title}) passed: {message}")
+        return FAILED, f"Exercise {ex.id} ({ex.title}) is not right yet. {failure.message}"
+    except UsesReference as used:
+        return USES_REFERENCE, uses_reference_message(ex, used.name)
+    return PASSED, f"✔ Exercise {ex.id} ({ex.title}) passed: {message}"
+
+
+def uses_reference_message(ex, name):
+    return (
+        f"Exercise {ex.id} ({ex.title}) calls {name}, which is this exercise's answer: write it yourself "
+        "(the lesson's other functions are yours to use)."
+    )
+
+
+def resolve(dotted):
+    """The object a dotted name ('musegen_lessons.equations.conv1d') names, importing its module."""
+    module_name, _, attribute = dotted.rpartition(".")
+    return getattr(importlib.import_module(module_name), attribute)
+
+
+def refuse(references):
+    """Make each reference raise `UsesReference` when called, under whatever name the caller holds it: a
+    function's code is swapped (so every alias, every earlier import and every copy held elsewhere sees it), a
+    class's `__init__` replaced. Returns a function that puts the originals back."""
+    restores = []
+    for dotted in references:
+        target, shown = resolve(dotted), dotted.removeprefix("musegen_lessons.")
+        if isinstance(target, type):
+            original = target.__dict__.get("__init__")
+
+            def refused_init(self, *args, _shown=shown, **kwargs):
+                raise UsesReference(_shown)
+
+            target.__init__ = refused_init
+            restores.append(lambda t=target, o=original: setattr(t, "__init__", o) if o else delattr(t, "__init__"))
+        else:
+            original = target.__code__
+            target.__code__ = _refused.__code__.replace(co_name=shown)
+            restores.append(lambda t=target, o=original: setattr(t, "__code__", o))
+
+    def restore():
+        for undo in reversed(restores):
+            undo()
+
+    return restore
+
+
+def _refused(*args, **kwargs):
+    # Runs as the code of a refused function, with that function's globals: so it imports what it needs, and
+    # finds the reference's name in its own code object (set by `refuse`).
+    import sys
+
+    from musegen_lessons.checks import UsesReference
+
+    raise UsesReference(sys._getframe().f_code.co_name)
+
+
+def refusing(fn, references):
+    """`fn`, with the references refused while it runs (those already imported: what is not imported yet, the
+    student's function did not reach either)."""
+    present = [r for r in references if r.split(".")[0] in sys.modules]
+
+    def refused_while_running(*args, **kwargs):
+        restore = refuse(present)
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            restore()
+
+    refused_while_running.__name__ = getattr(fn, "__name__", "your function")
+    return refused_while_running
 
 
 def call(fn, *args, **kwargs):
@@ -167,17 +269,3 @@ def describe(value, limit=80):
         return f"array of shape {value.shape}"
     text = repr(value)
     return text if len(text) <= limit else text[: limit - 5] + " ...]"
-
-
-def _report(ex, status, message, show=True):
-    result = {"exercise": ex.id, "status": status, "message": message, "version": __version__}
-    try:
-        from IPython import get_ipython
-        from IPython.display import display
-    except ImportError:  # pragma: no cover - IPython comes with the course
-        get_ipython = None
-    if get_ipython is not None and get_ipython() is not None:
-        # JupyterLab shows text/plain; a failure's message is shown by the error itself, so its text stays empty.
-        display({RESULT_MIME: result, "text/plain": message if show else ""}, raw=True)
-    elif show:
-        print(message)

@@ -8,17 +8,29 @@ import numpy as np
 from ..corpus import load_chorale, melody_notes, soprano_part
 from ..encoding import PIANO_KEYS, notes_to_piano_roll, notes_to_tokens, tokens_to_notes
 from ..notation import midi_to_frequency, name_to_midi
-from . import CheckFailed, call, exercise, expect_equal
+from . import NUMPY, CheckFailed, call, exercise, expect_equal
 
 
-@exercise("01.1", "my_midi_to_frequency", "MIDI number to frequency")
+@exercise(
+    "01.1",
+    "my_midi_to_frequency",
+    "MIDI number to frequency",
+    references=("musegen_lessons.notation.midi_to_frequency", "pretty_midi.note_number_to_hz"),
+    setup=NUMPY,
+)
 def check_midi_to_frequency(fn):
     for midi in [69, 81, 57, 60, 21, 108, 70]:
         expect_equal(fn, (midi,), midi_to_frequency(midi), "Each semitone multiplies the frequency by 2**(1/12).")
     return "A4 = 440 Hz, A5 = 880 Hz, and middle C is 261.63 Hz."
 
 
-@exercise("01.2", "my_name_to_midi", "pitch name to MIDI number")
+@exercise(
+    "01.2",
+    "my_name_to_midi",
+    "pitch name to MIDI number",
+    references=("musegen_lessons.notation.name_to_midi", "pretty_midi.note_name_to_number"),
+    setup=NUMPY,
+)
 def check_name_to_midi(fn):
     names = ["C4", "A4", "C#4", "Db4", "B3", "G2", "F#5", "Bb1", "A0", "C8", "E#4", "Cb4", "C-1"]
     for name in names:
@@ -26,7 +38,13 @@ def check_name_to_midi(fn):
     return "C#4 and Db4 are both 61: two names, one key."
 
 
-@exercise("01.3", "my_notes_to_tokens", "melody to tokens")
+@exercise(
+    "01.3",
+    "my_notes_to_tokens",
+    "melody to tokens",
+    references=("musegen_lessons.encoding.notes_to_tokens",),
+    setup=NUMPY,
+)
 def check_notes_to_tokens(fn):
     cases = [
         [(60, 0, 1)],
@@ -48,7 +66,13 @@ def check_notes_to_tokens(fn):
     return f"the soprano of bwv66.6 is {len(expected)} tokens, {sum(t == 'HOLD' for t in expected)} of them HOLD."
 
 
-@exercise("01.4", "my_tokens_to_piano_roll", "tokens to piano roll")
+@exercise(
+    "01.4",
+    "my_tokens_to_piano_roll",
+    "tokens to piano roll",
+    setup=NUMPY,
+    references=("musegen_lessons.encoding.notes_to_piano_roll",),
+)
 def check_tokens_to_piano_roll(fn):
     cases = [
         [60, "HOLD", "REST", 62],

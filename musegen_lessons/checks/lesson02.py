@@ -9,7 +9,7 @@ from ..corpus import analyze_key, clean_melody, load_chorale, score_notes, sopra
 from ..dataset import make_windows, tune_fingerprint
 from ..encoding import Vocabulary, transpose_tokens
 from ..melody import transposition_to_c
-from . import CheckFailed, call, exercise, expect_equal
+from . import NUMPY, CheckFailed, call, exercise, expect_equal
 
 
 def _real_tokens():
@@ -20,7 +20,13 @@ def _real_tokens():
     return piece.tokens
 
 
-@exercise("02.1", "my_move_to_c", "a melody moved to C major or A minor")
+@exercise(
+    "02.1",
+    "my_move_to_c",
+    "a melody moved to C major or A minor",
+    references=("musegen_lessons.melody.transposition_to_c",),
+    setup=NUMPY,
+)
 def check_move_to_c(fn):
     for tonic in range(12):
         for mode in ("major", "minor"):
@@ -37,7 +43,13 @@ def check_move_to_c(fn):
     return "F# minor moves up 3 semitones to A minor, and G major up 5 to C major: the shorter way round."
 
 
-@exercise("02.2", "my_make_windows", "windows with next-token targets")
+@exercise(
+    "02.2",
+    "my_make_windows",
+    "windows with next-token targets",
+    setup=NUMPY,
+    references=("musegen_lessons.dataset.make_windows",),
+)
 def check_make_windows(fn):
     tokens = _real_tokens()
     ids = Vocabulary.from_melodies([tokens]).encode(tokens)
@@ -58,7 +70,13 @@ def check_make_windows(fn):
     return f"{len(make_windows(ids, 64)[0])} windows of 64 steps from one chorale, each target one step ahead."
 
 
-@exercise("02.3", "my_tune_fingerprint", "a tune's fingerprint")
+@exercise(
+    "02.3",
+    "my_tune_fingerprint",
+    "a tune's fingerprint",
+    references=("musegen_lessons.dataset.tune_fingerprint",),
+    setup=NUMPY,
+)
 def check_tune_fingerprint(fn):
     cases = [[60, "HOLD", 62, "REST", 64], ["REST", 69] + ["HOLD"] * 3 + list(range(60, 75)), _real_tokens()]
     for tokens in cases:

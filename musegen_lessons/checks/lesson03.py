@@ -5,7 +5,7 @@ Lesson: 03_cnn_equation
 
 import numpy as np
 
-from . import CheckFailed, call, exercise, expect_equal
+from . import NUMPY, CheckFailed, call, exercise, expect_equal
 
 TOLERANCE = 1e-4
 
@@ -46,7 +46,13 @@ def compare(what, got, expected):
     return difference
 
 
-@exercise("03.1", "my_conv1d", "a Conv1D forward pass")
+@exercise(
+    "03.1",
+    "my_conv1d",
+    "a Conv1D forward pass",
+    references=("musegen_lessons.equations.conv1d", "keras.layers.Conv1D"),
+    setup=NUMPY,
+)
 def check_conv1d(fn):
     import keras
 
@@ -63,7 +69,13 @@ def check_conv1d(fn):
     return f"equal to keras.layers.Conv1D on a piano roll and on one-hot tokens (largest difference {largest:.1g})."
 
 
-@exercise("03.2", "my_conv_output_steps", "output length of a convolution")
+@exercise(
+    "03.2",
+    "my_conv_output_steps",
+    "output length of a convolution",
+    references=("musegen_lessons.equations.conv_output_steps", "keras.layers.Conv1D"),
+    setup=NUMPY,
+)
 def check_conv_output_steps(fn):
     import keras
 
@@ -89,7 +101,13 @@ def check_conv_output_steps(fn):
     return "valid shrinks by K - 1, same and causal keep the length, stride divides it."
 
 
-@exercise("03.3", "my_max_pool1d", "max pooling")
+@exercise(
+    "03.3",
+    "my_max_pool1d",
+    "max pooling",
+    references=("musegen_lessons.equations.max_pool1d", "keras.layers.MaxPooling1D"),
+    setup=NUMPY,
+)
 def check_max_pool1d(fn):
     import keras
 
@@ -102,7 +120,13 @@ def check_max_pool1d(fn):
     return "equal to keras.layers.MaxPooling1D: the time axis shrinks by the pool size."
 
 
-@exercise("03.4", "my_receptive_field", "receptive field of a stack")
+@exercise(
+    "03.4",
+    "my_receptive_field",
+    "receptive field of a stack",
+    references=("musegen_lessons.equations.receptive_field",),
+    setup=NUMPY,
+)
 def check_receptive_field(fn):
     from ..equations import receptive_field
 

@@ -5,8 +5,11 @@ Lesson: 04_rnn_equation
 
 import numpy as np
 
-from . import CheckFailed, call, exercise, expect_equal
+from . import NUMPY, CheckFailed, call, exercise, expect_equal
 from .lesson03 import compare, real_inputs
+
+# What 04.1 and 04.2 compute: their answer must not call it.
+SIMPLE_RNN = ("musegen_lessons.equations.simple_rnn", "keras.layers.SimpleRNN", "keras.layers.SimpleRNNCell")
 
 
 def _weights(rng, input_dim, units, gates=1):
@@ -29,7 +32,7 @@ def _keras_rnn(layer, x, weights, initial_state=None):
     return layer(x, initial_state=[np.asarray(s, dtype=np.float32)[None] for s in initial_state])
 
 
-@exercise("04.1", "my_rnn_step", "one step of a simple RNN")
+@exercise("04.1", "my_rnn_step", "one step of a simple RNN", setup=NUMPY, references=SIMPLE_RNN)
 def check_rnn_step(fn):
     import keras
 
@@ -44,7 +47,7 @@ def check_rnn_step(fn):
     return "h_t = tanh(x_t W_x + h_{t-1} W_h + b), as keras.layers.SimpleRNN computes it."
 
 
-@exercise("04.2", "my_simple_rnn", "a simple RNN over a melody")
+@exercise("04.2", "my_simple_rnn", "a simple RNN over a melody", setup=NUMPY, references=SIMPLE_RNN)
 def check_simple_rnn(fn):
     import keras
 
@@ -57,7 +60,18 @@ def check_simple_rnn(fn):
     return "every hidden state over a real melody equals keras.layers.SimpleRNN's."
 
 
-@exercise("04.4", "my_lstm_step", "one LSTM step")
+@exercise(
+    "04.4",
+    "my_lstm_step",
+    "one LSTM step",
+    setup=NUMPY,
+    references=(
+        "musegen_lessons.equations.lstm_step",
+        "musegen_lessons.equations.lstm",
+        "keras.layers.LSTM",
+        "keras.layers.LSTMCell",
+    ),
+)
 def check_lstm_step(fn):
     import keras
 
@@ -77,7 +91,13 @@ def check_lstm_step(fn):
     return "gates in Keras's order i, f, g, o; h and c equal keras.layers.LSTM's."
 
 
-@exercise("04.5", "my_lstm_params", "LSTM parameter count")
+@exercise(
+    "04.5",
+    "my_lstm_params",
+    "LSTM parameter count",
+    references=("musegen_lessons.equations.lstm_params", "keras.layers.LSTM", "keras.layers.LSTMCell"),
+    setup=NUMPY,
+)
 def check_lstm_params(fn):
     import keras
 
@@ -98,7 +118,13 @@ REMEMBERED = 1e-2
 FORGET_BIASES = range(6)
 
 
-@exercise("04.3", "my_smallest_remembering_bias", "predict, then measure: the forget-gate bias that remembers")
+@exercise(
+    "04.3",
+    "my_smallest_remembering_bias",
+    "predict, then measure: the forget-gate bias that remembers",
+    references=("musegen_lessons.checks.lesson04.forget_bias_gradients",),
+    setup=NUMPY,
+)
 def check_smallest_remembering_bias(fn):
     predicted = call(fn)
     if not isinstance(predicted, (int, np.integer)) or predicted not in FORGET_BIASES:

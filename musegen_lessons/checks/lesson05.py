@@ -7,7 +7,7 @@ from collections import Counter
 
 import numpy as np
 
-from . import CheckFailed, call, call_for_predictions, describe, exercise, expect_equal
+from . import NUMPY, CheckFailed, call, call_for_predictions, describe, exercise, expect_equal
 
 
 def _chorale_ids():
@@ -23,7 +23,7 @@ def _probabilities(rng, steps, size):
     return (np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)).astype(np.float32)
 
 
-@exercise("05.1", "my_count_bigrams", "counting bigrams")
+@exercise("05.1", "my_count_bigrams", "counting bigrams", setup="from collections import Counter\n\nimport numpy as np")
 def check_count_bigrams(fn):
     ids = _chorale_ids().tolist()
     cases = [[[1, 2, 1, 2]], [[0], [3, 3, 3]], [ids, ids[:20]]]
@@ -41,7 +41,17 @@ def check_count_bigrams(fn):
     return f"a chorale soprano of {len(ids)} tokens holds {len(Counter(zip(ids, ids[1:])))} different bigrams."
 
 
-@exercise("05.2", "my_cross_entropy", "cross-entropy by hand")
+@exercise(
+    "05.2",
+    "my_cross_entropy",
+    "cross-entropy by hand",
+    setup=NUMPY,
+    references=(
+        "musegen_lessons.training.next_token_scores",
+        "keras.losses.SparseCategoricalCrossentropy",
+        "keras.losses.sparse_categorical_crossentropy",
+    ),
+)
 def check_cross_entropy(fn):
     import keras
 
@@ -62,7 +72,7 @@ def check_cross_entropy(fn):
     return "equal to keras.losses.SparseCategoricalCrossentropy."
 
 
-@exercise("05.3", "my_build_model", "a model to a specification")
+@exercise("05.3", "my_build_model", "a model to a specification", setup="import keras\nimport numpy as np")
 def check_build_model(fn):
     import keras
 
@@ -105,7 +115,13 @@ def check_build_model(fn):
     return f"{expected:,} parameters, one distribution per step, and no step sees its future."
 
 
-@exercise("05.5", "my_onset_accuracy", "accuracy on note onsets")
+@exercise(
+    "05.5",
+    "my_onset_accuracy",
+    "accuracy on note onsets",
+    setup=NUMPY,
+    references=("musegen_lessons.training.next_token_scores",),
+)
 def check_onset_accuracy(fn):
     from ..training import next_token_scores
 
@@ -136,7 +152,13 @@ BENCHMARK_QUESTIONS = {
 ANSWERS = ("better", "worse", "within the spread")
 
 
-@exercise("05.4", "my_benchmark_prediction", "predict, then read the benchmark: the beat input and augmentation")
+@exercise(
+    "05.4",
+    "my_benchmark_prediction",
+    "predict, then read the benchmark: the beat input and augmentation",
+    references=("musegen_lessons.checks.lesson05.benchmark_changes",),
+    setup=NUMPY,
+)
 def check_benchmark_prediction(fn):
     predicted = call_for_predictions(fn, BENCHMARK_QUESTIONS, ANSWERS)
     measured = benchmark_changes()

@@ -5,7 +5,7 @@ Lesson: 06_generation
 
 import numpy as np
 
-from . import CheckFailed, call, call_for_predictions, describe, exercise
+from . import NUMPY, CheckFailed, call, call_for_predictions, describe, exercise
 
 
 def _distributions():
@@ -25,7 +25,7 @@ def _compare(what, got, expected):
         )
 
 
-@exercise("06.1", "my_apply_temperature", "temperature")
+@exercise("06.1", "my_apply_temperature", "temperature", setup=NUMPY)
 def check_apply_temperature(fn):
     for p in _distributions():
         for temperature in (0.5, 1.0, 2.0):
@@ -37,7 +37,7 @@ def check_apply_temperature(fn):
     return "below 1 the likely tokens grow likelier; above 1 the distribution flattens."
 
 
-@exercise("06.2", "my_top_k", "top-k filtering")
+@exercise("06.2", "my_top_k", "top-k filtering", setup=NUMPY)
 def check_top_k(fn):
     for p in _distributions():
         for k in (1, 2, 3, 10):
@@ -59,7 +59,13 @@ SAMPLING_SETTINGS = {
 BLACK_KEYS = (1, 3, 6, 8, 10)  # in C major, the notes outside the key
 
 
-@exercise("06.3", "my_outside_the_key_prediction", "predict, then measure: notes outside the key")
+@exercise(
+    "06.3",
+    "my_outside_the_key_prediction",
+    "predict, then measure: notes outside the key",
+    references=("musegen_lessons.checks.lesson06.outside_the_key_shares",),
+    setup=NUMPY,
+)
 def check_outside_the_key_prediction(fn):
     predicted = call_for_predictions(fn, SAMPLING_SETTINGS, ("more", "fewer"))
     bach, shares = outside_the_key_shares()
@@ -106,7 +112,17 @@ def outside_the_key_shares(random_seeds=range(20)):
     return bach, shares
 
 
-@exercise("06.4", "my_tokens_to_midi", "tokens to MIDI at a tempo")
+@exercise(
+    "06.4",
+    "my_tokens_to_midi",
+    "tokens to MIDI at a tempo",
+    setup="import numpy as np\nimport pretty_midi\n\nfrom musegen_lessons.encoding import tokens_to_notes",
+    references=(
+        "musegen_lessons.midi.notes_to_midi",
+        "musegen_lessons.midi.as_pretty_midi",
+        "musegen_lessons.generate.melody_to_midi",
+    ),
+)
 def check_tokens_to_midi(fn):
     import pretty_midi
 

@@ -6,7 +6,7 @@ Lesson: 07_evaluation
 import numpy as np
 
 from ..metrics import binomial_p_value, gaussian_kde, pitch_class_histogram, scale_consistency
-from . import CheckFailed, call, exercise, expect_equal, is_near
+from . import NUMPY, CheckFailed, call, exercise, expect_equal, is_near
 
 
 def _melodies():
@@ -21,7 +21,13 @@ def _melodies():
     ]
 
 
-@exercise("07.1", "my_pitch_class_histogram", "a duration-weighted pitch-class histogram")
+@exercise(
+    "07.1",
+    "my_pitch_class_histogram",
+    "a duration-weighted pitch-class histogram",
+    setup=NUMPY,
+    references=("musegen_lessons.metrics.pitch_class_histogram",),
+)
 def check_pitch_class_histogram(fn):
     for tokens in _melodies():
         expected = pitch_class_histogram(tokens)
@@ -35,7 +41,13 @@ def check_pitch_class_histogram(fn):
     return "a long note counts for its whole length."
 
 
-@exercise("07.2", "my_scale_consistency", "scale consistency")
+@exercise(
+    "07.2",
+    "my_scale_consistency",
+    "scale consistency",
+    setup=NUMPY,
+    references=("musegen_lessons.metrics.scale_consistency",),
+)
 def check_scale_consistency(fn):
     for tokens in _melodies():
         expect_equal(
@@ -47,7 +59,13 @@ def check_scale_consistency(fn):
     return "a C major scale scores 1.0, a chromatic run 7/12."
 
 
-@exercise("07.3", "my_overlapping_area", "overlapping area of two densities")
+@exercise(
+    "07.3",
+    "my_overlapping_area",
+    "overlapping area of two densities",
+    setup=NUMPY,
+    references=("musegen_lessons.metrics.overlapping_area",),
+)
 def check_overlapping_area(fn):
     rng = np.random.default_rng(12)
     grid = np.linspace(-6, 12, 2001)
@@ -70,7 +88,13 @@ def check_overlapping_area(fn):
     return "1 for the same distribution, near 0 for distributions far apart."
 
 
-@exercise("07.4", "my_binomial_p_value", "the binomial test of a blind listening")
+@exercise(
+    "07.4",
+    "my_binomial_p_value",
+    "the binomial test of a blind listening",
+    setup="import math\nimport numpy as np",
+    references=("musegen_lessons.metrics.binomial_p_value",),
+)
 def check_binomial_p_value(fn):
     for correct, trials in [(5, 5), (0, 5), (7, 10), (10, 10), (3, 10), (12, 20), (1, 1)]:
         expected = binomial_p_value(correct, trials)

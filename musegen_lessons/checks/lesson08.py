@@ -7,7 +7,7 @@ import numpy as np
 
 from ..encoding import PIANO_KEYS
 from ..polyphony import frame_accuracy, frame_nll, frame_to_pitches, made_masks, pitches_to_frame
-from . import CheckFailed, call, exercise, is_near
+from . import NUMPY, CheckFailed, call, exercise, is_near
 
 
 def _frames_and_probabilities():
@@ -23,7 +23,13 @@ def _frames_and_probabilities():
     ]
 
 
-@exercise("08.1", "my_frame_nll", "the negative log-likelihood of a frame")
+@exercise(
+    "08.1",
+    "my_frame_nll",
+    "the negative log-likelihood of a frame",
+    setup=NUMPY,
+    references=("musegen_lessons.polyphony.frame_nll",),
+)
 def check_frame_nll(fn):
     for p, frame in _frames_and_probabilities():
         expected = frame_nll(p, frame)
@@ -38,7 +44,13 @@ def check_frame_nll(fn):
     return "every key counts, the silent ones too: all-0.5 costs 88 ln 2 = 61.0 nats."
 
 
-@exercise("08.2", "my_frame_accuracy", "frame-level accuracy")
+@exercise(
+    "08.2",
+    "my_frame_accuracy",
+    "frame-level accuracy",
+    setup=NUMPY,
+    references=("musegen_lessons.polyphony.frame_accuracy",),
+)
 def check_frame_accuracy(fn):
     rng = np.random.default_rng(9)
     truth = (rng.random((20, PIANO_KEYS)) < 0.05).astype(np.uint8)
@@ -59,7 +71,13 @@ def check_frame_accuracy(fn):
     return "predicting silence everywhere scores 0, however few keys sound."
 
 
-@exercise("08.3", "my_made_masks", "the masks of a MADE layer")
+@exercise(
+    "08.3",
+    "my_made_masks",
+    "the masks of a MADE layer",
+    setup=NUMPY,
+    references=("musegen_lessons.polyphony.made_masks",),
+)
 def check_made_masks(fn):
     for keys, hidden in [(4, 6), (8, 12), (PIANO_KEYS, 64)]:
         expected = made_masks(keys, hidden)[:2]
