@@ -16,6 +16,7 @@ Lesson: 00_welcome (how exercises are checked); used by instructors through `mus
 """
 
 import base64
+import importlib
 import io
 import json
 import os
@@ -30,7 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .checks import UsesReference, refuse
+from .checks import UsesReference, refuse, resolve
 
 SETUP_SECONDS = 300  # for the process to start and run the set-up, which is the course's code, not the student's
 LARGEST_MESSAGE = 64 * 2**20
@@ -244,7 +245,7 @@ def serve():
     namespace = {"__name__": "__main__"}
     try:
         exec(compile(job["setup"], "<set-up>", "exec"), namespace)
-        _refuse_when_imported(job["references"])
+        _refuse_for_good(job["references"])
     except BaseException as error:
         send(kind="setup", message=f"{type(error).__name__}: {error}")
         return
@@ -280,29 +281,37 @@ def serve():
             send(kind="unsendable", message=f"{job['function']} returned something that cannot be sent: {error}")
 
 
-def _refuse_when_imported(references):
-    """Refuse the references now, and those of a package not imported yet (Keras takes seconds to import, and an
-    answer in numpy never needs it) the moment the student's code imports it."""
-    waiting = {}
+def _refuse_for_good(references):
+    """Refuse the references for the rest of this process: now, or, for Keras (seconds to import, and an answer in
+    numpy never needs it), the moment the student's code imports it. A second run of a module that defines a
+    reference (`importlib.reload`, or a fresh import after deleting it from `sys.modules`) would make unrefused
+    copies, so it counts as calling the reference."""
+    waiting, guarded = {}, {}
+
+    def refuse_now(names):
+        for dotted in names:
+            module = sys.modules[resolve(dotted).__module__]
+            if getattr(module, "__file__", None):
+                guarded[module.__file__] = module.__name__
+        refuse(names)
+
     for dotted in references:
         top = dotted.split(".")[0]
         if top in sys.modules or top != "keras":
-            refuse([dotted])
+            refuse_now([dotted])
         else:
             waiting.setdefault(top, []).append(dotted)
-    if not waiting:
-        return
 
-    def on_import(event, args):
+    def on_event(event, args):
         # An audit hook cannot be removed, so the student's code cannot switch this off.
         if event == "import" and str(args[0]).split(".")[0] in waiting:
-            import importlib
-
             names = waiting.pop(str(args[0]).split(".")[0])
             importlib.import_module(names[0].split(".")[0])
-            refuse(names)
+            refuse_now(names)
+        elif event == "exec" and getattr(args[0], "co_filename", None) in guarded:
+            raise UsesReference(f"a second copy of {guarded[args[0].co_filename]}")
 
-    sys.addaudithook(on_import)
+    sys.addaudithook(on_event)
 
 
 class Unsendable(TypeError):

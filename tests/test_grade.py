@@ -220,6 +220,21 @@ def test_the_reference_as_the_answer_itself_is_reported(tmp_path, cell):
     assert result.status == USES_REFERENCE and "equations.conv1d" in result.message, result
 
 
+@pytest.mark.parametrize(
+    "cell",
+    [
+        "import importlib\nfrom musegen_lessons import equations\nimportlib.reload(equations)\n\n"
+        "def my_conv1d(x, kernel, bias):\n    return equations.conv1d(x, kernel, bias)",
+        "import importlib, sys\n\ndef my_conv1d(x, kernel, bias):\n    del sys.modules['musegen_lessons.equations']\n"
+        "    return importlib.import_module('musegen_lessons.equations').conv1d(x, kernel, bias)",
+    ],
+    ids=["reloaded in the cell", "imported afresh in the function"],
+)
+def test_a_second_copy_of_the_reference_s_module_is_reported(tmp_path, cell):
+    result = _graded(tmp_path, "03_cnn_equation.ipynb", "my_conv1d", cell, "03.1")
+    assert result.status == USES_REFERENCE and "a second copy of musegen_lessons.equations" in result.message, result
+
+
 def test_catching_the_refusal_still_earns_no_pass(tmp_path):
     cell = (
         "from musegen_lessons import equations\n\ndef my_conv1d(x, kernel, bias):\n    try:\n"
