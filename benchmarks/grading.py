@@ -60,7 +60,7 @@ def main():
             lessons[path.stem] = {"exercises": len(results), "grade_s": round(time.perf_counter() - started, 1)}
 
     per_copy = class_s / COPIES
-    print(f"Grading {COPIES} copies of {LESSON} (4 exercises each), one after another:")
+    print(f"Grading {COPIES} copies of {LESSON} ({len(graded[0])} exercises each), one after another:")
     print(f"  {class_s:.1f} s in all, {per_copy:.2f} s a copy")
     print(f"  one run of the lesson in quick mode (the grader's cost per copy before): {run_s:.1f} s")
     print(f"  grading a copy takes {per_copy / run_s:.2f} of that")
@@ -73,6 +73,7 @@ def main():
             "benchmark": "grading a class",
             "lesson": LESSON,
             "copies": COPIES,
+            "exercises": len(graded[0]),
             "class_s": round(class_s, 1),
             "per_copy_s": round(per_copy, 2),
             "notebook_run_s": round(run_s, 1),

@@ -310,6 +310,7 @@ def melody_to_stream(melody):
 COURSE_MAP = (  # (stage, what it does, the lessons that teach it): every lesson appears at least once
     ("data", "Bach chorales,\nfolk songs", "00, 01"),
     ("preprocessing", "clean, transpose,\ntokens, windows", "02"),
+    ("learning", "neuron, loss,\ngradient descent", "03"),
     ("CNN features", "Conv1D over\nneighbouring steps", "03"),
     ("RNN over time", "LSTM carries\nthe past", "04, 05"),
     ("generation", "sample the next\ntoken, again", "06"),

@@ -3,7 +3,8 @@
 Each function here is one equation from the lessons, written with numpy and nothing else, and equal (to float32
 rounding) to the Keras layer of the same name: `conv1d` is `keras.layers.Conv1D`, `max_pool1d` is
 `keras.layers.MaxPooling1D`, `simple_rnn` is `keras.layers.SimpleRNN`, `lstm` is `keras.layers.LSTM`, `dense` is
-`keras.layers.Dense` and `embedding` is `keras.layers.Embedding`. The weights are laid out as Keras stores them, so
+`keras.layers.Dense` and `embedding` is `keras.layers.Embedding`; `softmax_cross_entropy` is the loss they are all
+trained with, and `softmax_cross_entropy_gradient` its gradient. The weights are laid out as Keras stores them, so
 `layer.get_weights()` can be passed straight in.
 
 Shapes follow the course's vocabulary: a sequence is (steps, channels) — a piano roll is (steps, 88), one-hot
@@ -76,7 +77,7 @@ def tanh(z):
 def softmax(z, axis=-1):
     """Turn scores (logits) into probabilities that are positive and sum to 1 along `axis`.
 
-    Lesson: 04_rnn_equation
+    Lesson: 03_cnn_equation, 04_rnn_equation
 
     Equation:
         softmax(z)_i = e^(z_i) / Σ_j e^(z_j)  =  e^(z_i − m) / Σ_j e^(z_j − m),  m = max_j z_j
@@ -494,7 +495,7 @@ def lstm(x, kernel, recurrent_kernel, bias, h0=None, c0=None, return_sequences=T
 def dense(x, kernel, bias):
     """A fully connected layer, applied to the last axis: `keras.layers.Dense` (without its activation).
 
-    Lesson: 04_rnn_equation
+    Lesson: 03_cnn_equation, 04_rnn_equation
 
     Equation:
         y = x · W + b,   i.e. y[…, u] = b_u + Σ_i x[…, i] · W[i, u]
@@ -522,6 +523,65 @@ def dense(x, kernel, bias):
             f"x must have shape (..., {kernel.shape[0]}) to meet a kernel of shape {kernel.shape}; got {x.shape}."
         )
     return x @ kernel + _check_bias(bias, kernel.shape[1], "(units,)")
+
+
+def softmax_cross_entropy(logits, targets):
+    """The loss every model of the course minimises: the mean cross-entropy of softmax(logits) against target ids.
+
+    Lesson: 03_cnn_equation
+
+    Equation:
+        L = −(1/N) Σ_n ln p[n, y_n],   p = softmax(z)
+
+    Equal to `keras.losses.SparseCategoricalCrossentropy(from_logits=True)`. Computed as the log-sum-exp of the
+    logits minus the target's logit, so that large logits do not overflow.
+
+    Args:
+        logits: z, (N, vocab_size) scores, one row per prediction.
+        targets: y, (N,) token numbers.
+
+    Returns:
+        a float, in nats: ln(vocab_size) for a model that knows nothing.
+    """
+    logits, targets = _as_logits_and_targets(logits, targets)
+    top = logits.max(axis=1, keepdims=True)
+    log_sum = np.log(np.exp(logits - top).sum(axis=1)) + top[:, 0]
+    return float(np.mean(log_sum - logits[np.arange(len(targets)), targets]))
+
+
+def softmax_cross_entropy_gradient(logits, targets):
+    """The gradient of `softmax_cross_entropy` with respect to the logits: the famous p − y.
+
+    Lesson: 03_cnn_equation
+
+    Equation:
+        ∂L/∂z[n, k] = (p[n, k] − y[n, k]) / N,   y the one-hot of the targets
+
+    Raising the target's score lowers the loss, by as much as the model is still unsure (1 − p); raising any other
+    score raises it, by that score's probability.
+
+    Args:
+        logits: z, (N, vocab_size).
+        targets: y, (N,) token numbers.
+
+    Returns:
+        (N, vocab_size), what `tf.GradientTape` gives for the mean loss.
+    """
+    logits, targets = _as_logits_and_targets(logits, targets)
+    gradient = softmax(logits, axis=1)
+    gradient[np.arange(len(targets)), targets] -= 1.0
+    return gradient / len(targets)
+
+
+def _as_logits_and_targets(logits, targets):
+    logits, targets = _as_float(logits), np.asarray(targets)
+    if logits.ndim != 2 or targets.shape != (logits.shape[0],):
+        raise ShapeError(
+            f"logits must be (N, vocab_size) and targets (N,); got shapes {logits.shape} and {targets.shape}."
+        )
+    if targets.size and (targets.min() < 0 or targets.max() >= logits.shape[1]):
+        raise ShapeError(f"targets must be token numbers from 0 to {logits.shape[1] - 1}.")
+    return logits, targets.astype(int)
 
 
 def embedding(ids, table):

@@ -36,6 +36,7 @@ from .checks import UsesReference, refuse, resolve
 SETUP_SECONDS = 300  # for the process to start and run the set-up, which is the course's code, not the student's
 LARGEST_MESSAGE = 64 * 2**20
 MESSAGE_LIMIT = 500  # characters of a student's error message passed on
+SLOW_TO_IMPORT = ("keras", "tensorflow")  # refused only once the student's code imports them
 
 
 class Stopped(BaseException):
@@ -282,10 +283,10 @@ def serve():
 
 
 def _refuse_for_good(references):
-    """Refuse the references for the rest of this process: now, or, for Keras (seconds to import, and an answer in
-    numpy never needs it), the moment the student's code imports it. A second run of a module that defines a
-    reference (`importlib.reload`, or a fresh import after deleting it from `sys.modules`) would make unrefused
-    copies, so it counts as calling the reference."""
+    """Refuse the references for the rest of this process: now, or, for Keras and TensorFlow (seconds to import,
+    and an answer in numpy never needs them), the moment the student's code imports them. A second run of a module
+    that defines a reference (`importlib.reload`, or a fresh import after deleting it from `sys.modules`) would
+    make unrefused copies, so it counts as calling the reference."""
     waiting, guarded = {}, {}
 
     def refuse_now(names):
@@ -297,7 +298,7 @@ def _refuse_for_good(references):
 
     for dotted in references:
         top = dotted.split(".")[0]
-        if top in sys.modules or top != "keras":
+        if top in sys.modules or top not in SLOW_TO_IMPORT:
             refuse_now([dotted])
         else:
             waiting.setdefault(top, []).append(dotted)

@@ -34,10 +34,13 @@ REFERENCES = {
     "02.1": lambda tokens, tonic, mode: encoding.transpose_tokens(tokens, melody.transposition_to_c(tonic, mode)),
     "02.2": dataset.make_windows,
     "02.3": dataset.tune_fingerprint,
-    "03.1": equations.conv1d,
-    "03.2": equations.conv_output_steps,
-    "03.3": equations.max_pool1d,
-    "03.4": equations.receptive_field,
+    "03.1": lambda x, kernel, bias: equations.softmax(equations.dense(x, kernel, bias)),
+    "03.2": equations.softmax_cross_entropy_gradient,
+    "03.3": lambda kernel, bias, x, targets, rate: _sgd_step(kernel, bias, x, targets, rate),
+    "03.4": equations.conv1d,
+    "03.5": equations.conv_output_steps,
+    "03.6": equations.max_pool1d,
+    "03.7": equations.receptive_field,
     "04.1": lambda x_t, h_prev, W_x, W_h, b: np.tanh(x_t @ W_x + h_prev @ W_h + b),
     "04.2": equations.simple_rnn,
     "04.3": lambda: _smallest_remembering_bias(),
@@ -64,6 +67,11 @@ REFERENCES = {
 
 # A plausible wrong answer for every exercise (off by one, wrong axis, forgotten bias, wrong padding, ...), and what
 # the check must say: each message names the input on which the answer went wrong.
+def _sgd_step(kernel, bias, x, targets, learning_rate):
+    delta = equations.softmax_cross_entropy_gradient(x @ kernel + bias, targets)
+    return kernel - learning_rate * (x.T @ delta), bias - learning_rate * delta.sum(axis=0)
+
+
 def _rnn_step_without_bias(x_t, h_prev, W_x, W_h, b):
     return np.tanh(x_t @ W_x + h_prev @ W_h)
 
@@ -155,25 +163,44 @@ WRONG_ANSWERS = {
         )
     ],
     "03.1": [
+        (
+            lambda x, kernel, bias: equations.softmax(x @ kernel),
+            r"On one-hot tokens of a chorale into 12 units, at index",
+        ),
+        (lambda x, kernel, bias: equations.softmax(x @ kernel + bias, axis=0), r"into 12 units, at index"),
+        (lambda x, kernel, bias: x @ kernel + bias, r"into 12 units, at index"),
+        (lambda x, kernel, bias: equations.softmax(kernel.T @ x.T + bias), r"raised ValueError"),
+    ],
+    "03.2": [
+        (lambda z, y: -equations.softmax_cross_entropy_gradient(z, y), r"On 4 predictions over 3 tokens, at index"),
+        (lambda z, y: equations.softmax_cross_entropy_gradient(z, y) * len(y), r"On 4 predictions over 3 tokens"),
+        (lambda z, y: (z - np.eye(z.shape[1])[y]) / len(y), r"On 4 predictions over 3 tokens"),
+    ],
+    "03.3": [
+        (lambda k, b, x, y, rate: _sgd_step(k, b, x, y, -rate), r"the new kernel after one step at learning rate 0\.5"),
+        (lambda k, b, x, y, rate: (_sgd_step(k, b, x, y, rate)[0], b), r"the new bias after one step at learning rate"),
+        (lambda k, b, x, y, rate: _sgd_step(k, b, x, y, rate)[0], r"Return the pair \(kernel, bias\)"),
+    ],
+    "03.4": [
         (lambda x, kernel, bias: equations.conv1d(x, kernel, None), r"On piano roll with kernel size 3, at index"),
         (
             lambda x, kernel, bias: equations.conv1d(x, kernel[::-1], bias),
             r"On piano roll with kernel size 3, at index",
         ),
     ],
-    "03.2": [
+    "03.5": [
         (
             lambda steps, kernel_size, stride, padding: (steps - kernel_size) // stride + 1,
             r"\(80, 3, 1, 'same'\) the answer is 80, yours was 78",
         )
     ],
-    "03.3": [
+    "03.6": [
         (
             lambda x, pool_size: equations.max_pool1d(np.asarray(x).T, pool_size).T,
             r"On piano roll with pool size 2 the output has shape \(24, 88\); yours has shape \(48, 44\)",
         )
     ],
-    "03.4": [
+    "03.7": [
         (
             lambda kernel_sizes, strides: 1 + sum(k - 1 for k in kernel_sizes),
             r"\(\[3, 2, 3\], \[1, 2, 1\]\) the answer is 8, yours was 6",
@@ -344,7 +371,7 @@ def test_an_answer_that_calls_its_reference_is_reported_not_passed(exercise_id, 
 
 def test_the_references_work_again_after_a_check():
     with pytest.raises(CheckFailed, match="calls equations.conv1d"):
-        check("03.1", lambda x, kernel, bias: equations.conv1d(x, kernel, bias))
+        check("03.4", lambda x, kernel, bias: equations.conv1d(x, kernel, bias))
     x = np.ones((4, 1), np.float32)
     assert equations.conv1d(x, np.ones((3, 1, 1)), np.zeros(1)).shape == (2, 1)
     import keras

@@ -33,6 +33,8 @@ from musegen_lessons.equations import (
     simple_rnn,
     simple_rnn_params,
     softmax,
+    softmax_cross_entropy,
+    softmax_cross_entropy_gradient,
     tanh,
 )
 from musegen_lessons.errors import ChoiceError, ShapeError
@@ -602,3 +604,36 @@ def test_importing_equations_does_not_import_tensorflow():
     code = "import sys, musegen_lessons.equations; print('tensorflow' in sys.modules, 'keras' in sys.modules)"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.split() == ["False", "False"]
+
+
+def _logits_and_targets(seed=3, n=48, size=35):
+    rng = np.random.default_rng(seed)
+    return (rng.normal(size=(n, size)) * 3).astype(np.float32), rng.integers(0, size, n)
+
+
+def test_softmax_cross_entropy_equals_keras_loss():
+    logits, targets = _logits_and_targets()
+    expected = float(keras.losses.SparseCategoricalCrossentropy(from_logits=True)(targets, logits))
+    assert abs(softmax_cross_entropy(logits, targets) - expected) < 1e-5
+    assert softmax_cross_entropy(np.zeros((4, 12)), [0, 3, 5, 11]) == pytest.approx(np.log(12))
+    assert np.isfinite(softmax_cross_entropy(np.array([[1000.0, 0.0]]), [1]))
+
+
+def test_softmax_cross_entropy_gradient_equals_gradient_tape():
+    import tensorflow as tf
+
+    logits, targets = _logits_and_targets()
+    z = tf.Variable(logits)
+    with tf.GradientTape() as tape:
+        loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)(targets, z)
+    expected = tape.gradient(loss, z).numpy()
+    got = softmax_cross_entropy_gradient(logits, targets)
+    assert max_abs_difference(got, expected) < 1e-6
+    assert np.allclose(got.sum(axis=1), 0, atol=1e-7)  # p sums to 1 and so does y: each row of p − y sums to 0
+
+
+def test_softmax_cross_entropy_rejects_targets_that_do_not_fit():
+    with pytest.raises(ShapeError, match="targets must be"):
+        softmax_cross_entropy(np.zeros((2, 3)), [0, 3])
+    with pytest.raises(ShapeError, match=r"\(N, vocab_size\)"):
+        softmax_cross_entropy_gradient(np.zeros(3), [0])

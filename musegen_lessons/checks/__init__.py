@@ -186,12 +186,11 @@ def _refused(*args, **kwargs):
 
 
 def refusing(fn, references):
-    """`fn`, with the references refused while it runs (those already imported: what is not imported yet, the
-    student's function did not reach either)."""
-    present = [r for r in references if r.split(".")[0] in sys.modules]
+    """`fn`, with the references refused while it runs: those imported by then (what is not imported yet, the
+    student's function has not reached either)."""
 
     def refused_while_running(*args, **kwargs):
-        restore = refuse(present)
+        restore = refuse([r for r in references if r.split(".")[0] in sys.modules])
         try:
             return fn(*args, **kwargs)
         finally:

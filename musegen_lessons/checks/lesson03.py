@@ -1,4 +1,4 @@
-"""Checks of the exercises in lesson 03_cnn_equation: each answer is compared with Keras itself.
+"""Checks of the exercises in lesson 03_cnn_equation: each answer is compared with Keras (or TensorFlow) itself.
 
 Lesson: 03_cnn_equation
 """
@@ -46,8 +46,102 @@ def compare(what, got, expected):
     return difference
 
 
+def _dense_cases(rng):
+    """(what, x, kernel, bias): a chorale's one-hot tokens into 12 units, and random numbers into 3."""
+    onehot = real_inputs()["one-hot tokens"]
+    return [
+        (
+            "one-hot tokens of a chorale into 12 units",
+            onehot,
+            rng.normal(size=(onehot.shape[1], 12)),
+            rng.normal(size=12),
+        ),
+        ("random inputs of 7 into 3 units", rng.normal(size=(5, 7)), rng.normal(size=(7, 3)), rng.normal(size=3)),
+    ]
+
+
 @exercise(
     "03.1",
+    "my_dense_softmax",
+    "a dense layer with a softmax",
+    setup=NUMPY,
+    references=("musegen_lessons.equations.dense", "musegen_lessons.equations.softmax", "keras.layers.Dense"),
+)
+def check_dense_softmax(fn):
+    import keras
+
+    for what, x, kernel, bias in _dense_cases(np.random.default_rng(13)):
+        kernel, bias = kernel.astype(np.float32), bias.astype(np.float32)
+        expected = keras_layer(keras.layers.Dense(kernel.shape[1], activation="softmax"), x, [kernel, bias])
+        compare(what, call(fn, x, kernel, bias), expected)
+    return "softmax(x W + b), one distribution per row, as keras.layers.Dense(activation='softmax') computes it."
+
+
+def _logits_and_targets(rng, n, size):
+    return (rng.normal(size=(n, size)) * 2).astype(np.float32), rng.integers(0, size, n)
+
+
+def _keras_cross_entropy_gradient(logits, targets):
+    import keras
+    import tensorflow as tf
+
+    z = tf.Variable(logits)
+    with tf.GradientTape() as tape:
+        loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)(targets, z)
+    return np.asarray(tape.gradient(loss, z))
+
+
+@exercise(
+    "03.2",
+    "my_softmax_cross_entropy_gradient",
+    "the gradient of the softmax cross-entropy",
+    setup=NUMPY,
+    references=("musegen_lessons.equations.softmax_cross_entropy_gradient", "tensorflow.GradientTape"),
+)
+def check_softmax_cross_entropy_gradient(fn):
+    rng = np.random.default_rng(14)
+    for n, size in [(4, 3), (256, 35), (1, 12)]:
+        logits, targets = _logits_and_targets(rng, n, size)
+        expected = _keras_cross_entropy_gradient(logits, targets)
+        compare(f"{n} predictions over {size} tokens", call(fn, logits.copy(), targets), expected)
+    return "(p − y) / N: the target's score is pushed up by 1 − p, every other score down by its probability."
+
+
+@exercise(
+    "03.3",
+    "my_sgd_step",
+    "one step of gradient descent",
+    setup=f"{NUMPY}\n\nfrom musegen_lessons import equations",
+    references=("keras.optimizers.SGD", "tensorflow.GradientTape"),
+)
+def check_sgd_step(fn):
+    import keras
+    import tensorflow as tf
+
+    rng = np.random.default_rng(15)
+    onehot = real_inputs()["one-hot tokens"]
+    x, targets = onehot[:-1], onehot[1:].argmax(axis=1)  # each step of the chorale, and the token after it
+    for learning_rate in (0.5, 3.0):
+        kernel = (rng.normal(size=(x.shape[1], x.shape[1])) * 0.1).astype(np.float32)
+        bias = (rng.normal(size=x.shape[1]) * 0.1).astype(np.float32)
+        layer = keras.layers.Dense(x.shape[1])
+        layer.build((None, x.shape[1]))
+        layer.set_weights([kernel, bias])
+        with tf.GradientTape() as tape:
+            loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)(targets, layer(x))
+        optimizer = keras.optimizers.SGD(learning_rate)
+        optimizer.apply_gradients(zip(tape.gradient(loss, layer.trainable_variables), layer.trainable_variables))
+        expected = [np.asarray(w) for w in layer.get_weights()]
+        got = call(fn, kernel.copy(), bias.copy(), x, targets, learning_rate)
+        if not (isinstance(got, tuple) and len(got) == 2):
+            raise CheckFailed("Return the pair (kernel, bias) after the step.")
+        for name, mine, right in zip(("kernel", "bias"), got, expected):
+            compare(f"the new {name} after one step at learning rate {learning_rate}", mine, right)
+    return "W ← W − η xᵀ(p − y)/N and b ← b − η Σ(p − y)/N: the step keras.optimizers.SGD takes."
+
+
+@exercise(
+    "03.4",
     "my_conv1d",
     "a Conv1D forward pass",
     references=("musegen_lessons.equations.conv1d", "keras.layers.Conv1D"),
@@ -70,7 +164,7 @@ def check_conv1d(fn):
 
 
 @exercise(
-    "03.2",
+    "03.5",
     "my_conv_output_steps",
     "output length of a convolution",
     references=("musegen_lessons.equations.conv_output_steps", "keras.layers.Conv1D"),
@@ -102,7 +196,7 @@ def check_conv_output_steps(fn):
 
 
 @exercise(
-    "03.3",
+    "03.6",
     "my_max_pool1d",
     "max pooling",
     references=("musegen_lessons.equations.max_pool1d", "keras.layers.MaxPooling1D"),
@@ -121,7 +215,7 @@ def check_max_pool1d(fn):
 
 
 @exercise(
-    "03.4",
+    "03.7",
     "my_receptive_field",
     "receptive field of a stack",
     references=("musegen_lessons.equations.receptive_field",),
