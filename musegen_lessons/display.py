@@ -328,7 +328,7 @@ def show_course_map():
     import matplotlib.pyplot as plt
     from matplotlib.patches import FancyBboxPatch
 
-    _, ax = plt.subplots(figsize=(14, 2.6), layout="constrained")
+    _, ax = plt.subplots(figsize=(1.8 * len(COURSE_MAP), 2.6), layout="constrained")  # room for every label
     width, gap = 1.7, 0.4
     colours = plt.get_cmap("Blues")(np.linspace(0.25, 0.6, len(COURSE_MAP)))
     for i, ((stage, what, lessons), colour) in enumerate(zip(COURSE_MAP, colours)):
