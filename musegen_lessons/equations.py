@@ -4,8 +4,9 @@ Each function here is one equation from the lessons, written with numpy and noth
 rounding) to the Keras layer of the same name: `conv1d` is `keras.layers.Conv1D`, `max_pool1d` is
 `keras.layers.MaxPooling1D`, `simple_rnn` is `keras.layers.SimpleRNN`, `lstm` is `keras.layers.LSTM`, `dense` is
 `keras.layers.Dense` and `embedding` is `keras.layers.Embedding`; `softmax_cross_entropy` is the loss they are all
-trained with, and `softmax_cross_entropy_gradient` its gradient. The weights are laid out as Keras stores them, so
-`layer.get_weights()` can be passed straight in.
+trained with, and `softmax_cross_entropy_gradient` its gradient; `wavenet_block` is WaveNet's residual block, made
+of Keras `Conv1D` layers (dilated and causal, then 1×1) and its gated activation. The weights are laid out as Keras
+stores them, so `layer.get_weights()` can be passed straight in.
 
 Shapes follow the course's vocabulary: a sequence is (steps, channels) — a piano roll is (steps, 88), one-hot
 tokens are (steps, vocab_size) — and a batch of sequences is (batch, steps, channels). Every function that takes
@@ -211,6 +212,50 @@ def conv1d(x, kernel, bias, stride=1, padding="valid", dilation=1):
         y += x_k @ kernel[k]  # Σ_c W[k, c, f] · x[…, c]
     y += bias
     return y if batched else y[0]
+
+
+def gated_activation(filter_output, gate_output):
+    """WaveNet's gated activation unit: a tanh "filter" let through by a sigmoid "gate".
+
+    Lesson: 09, dilated causal convolutions (issue 17, not written yet); van den Oord et al. 2016, "WaveNet", eq. 2
+
+    Equation:
+        z = tanh(W_f ∗ x) ⊙ σ(W_g ∗ x)
+
+    Each unit's value lies in (−1, 1), scaled by how far its gate, between 0 and 1, is open.
+    """
+    return tanh(filter_output) * sigmoid(gate_output)
+
+
+def wavenet_block(x, weights, dilation):
+    """One residual block of WaveNet: two dilated causal convolutions, the gated activation, and two 1×1
+    convolutions, one back to the input's channels (added to the input: the residual connection) and one out to the
+    skip connection that the network sums over all its blocks.
+
+    Lesson: 09, dilated causal convolutions (issue 17, not written yet); van den Oord et al. 2016, "WaveNet",
+    sections 2.3 and 2.4, figure 4
+
+    Equation:
+        f = W_f ∗_d x + b_f,   g = W_g ∗_d x + b_g       (causal, dilation d)
+        z = tanh(f) ⊙ σ(g)
+        residual = x + z W_r + b_r,   skip = z W_s + b_s  (1×1 convolutions)
+
+    Args:
+        x: (steps, channels) or (batch, steps, channels).
+        weights: {'filter', 'gate', 'residual', 'skip'}: each (kernel, bias) in Keras's Conv1D layout; 'filter'
+            and 'gate' kernels are (kernel_size, channels, units), 'residual' (1, units, channels), 'skip'
+            (1, units, skip_channels).
+        dilation: d, the spacing of the two dilated convolutions' taps.
+
+    Returns:
+        (residual, skip): (…, steps, channels) and (…, steps, skip_channels). Output step t depends on input steps
+        t − (kernel_size − 1)·d … t only.
+    """
+    z = gated_activation(
+        conv1d(x, *weights["filter"], padding="causal", dilation=dilation),
+        conv1d(x, *weights["gate"], padding="causal", dilation=dilation),
+    )
+    return _as_float(x) + conv1d(z, *weights["residual"]), conv1d(z, *weights["skip"])
 
 
 def max_pool1d(x, pool_size=2, strides=None, padding="valid"):

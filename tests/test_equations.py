@@ -23,6 +23,7 @@ from musegen_lessons.equations import (
     dense_params,
     embedding,
     embedding_params,
+    gated_activation,
     lstm,
     lstm_params,
     lstm_step,
@@ -36,6 +37,7 @@ from musegen_lessons.equations import (
     softmax_cross_entropy,
     softmax_cross_entropy_gradient,
     tanh,
+    wavenet_block,
 )
 from musegen_lessons.errors import ChoiceError, ShapeError
 from musegen_lessons.midi import as_pretty_midi, midi_to_notes
@@ -637,3 +639,64 @@ def test_softmax_cross_entropy_rejects_targets_that_do_not_fit():
         softmax_cross_entropy(np.zeros((2, 3)), [0, 3])
     with pytest.raises(ShapeError, match=r"\(N, vocab_size\)"):
         softmax_cross_entropy_gradient(np.zeros(3), [0])
+
+
+def _keras_wavenet_block(channels, units, skip_channels, kernel_size, dilation):
+    """The block as Keras layers: (model, {name: layer}) with the layers named as `wavenet_block`'s weights."""
+    inputs = keras.Input((None, channels))
+    layers = {
+        "filter": keras.layers.Conv1D(units, kernel_size, padding="causal", dilation_rate=dilation),
+        "gate": keras.layers.Conv1D(units, kernel_size, padding="causal", dilation_rate=dilation),
+        "residual": keras.layers.Conv1D(channels, 1),
+        "skip": keras.layers.Conv1D(skip_channels, 1),
+    }
+    z = keras.layers.Multiply()(
+        [
+            keras.layers.Activation("tanh")(layers["filter"](inputs)),
+            keras.layers.Activation("sigmoid")(layers["gate"](inputs)),
+        ]
+    )
+    outputs = [keras.layers.Add()([inputs, layers["residual"](z)]), layers["skip"](z)]
+    return keras.Model(inputs, outputs), layers
+
+
+@pytest.mark.parametrize("dilation", [1, 2, 4, 8])
+def test_wavenet_block_equals_keras_layers_on_a_chorale_piano_roll(piano_roll, dilation):
+    rng = np.random.default_rng(dilation)
+    model, layers = _keras_wavenet_block(88, 8, 4, 2, dilation)
+    weights = {}
+    for name, layer in layers.items():
+        kernel, bias = layer.get_weights()
+        weights[name] = (
+            rng.normal(size=kernel.shape).astype(np.float32) * 0.3,
+            rng.normal(size=bias.shape).astype(np.float32),
+        )
+        layer.set_weights(list(weights[name]))
+    x = piano_roll[:64].astype(np.float32)
+    residual_keras, skip_keras = (np.asarray(y)[0] for y in model(x[None]))
+    residual, skip = wavenet_block(x, weights, dilation)
+    assert residual.shape == (64, 88) and skip.shape == (64, 4)
+    assert max_abs_difference(residual, residual_keras) < 1e-5
+    assert max_abs_difference(skip, skip_keras) < 1e-5
+
+
+def test_a_wavenet_block_never_looks_ahead():
+    rng = np.random.default_rng(0)
+    weights = {
+        "filter": (rng.normal(size=(2, 3, 5)), rng.normal(size=5)),
+        "gate": (rng.normal(size=(2, 3, 5)), rng.normal(size=5)),
+        "residual": (rng.normal(size=(1, 5, 3)), rng.normal(size=3)),
+        "skip": (rng.normal(size=(1, 5, 2)), rng.normal(size=2)),
+    }
+    x = rng.normal(size=(20, 3))
+    changed = x.copy()
+    changed[10] += 1.0
+    for before, after in zip(wavenet_block(x, weights, 4), wavenet_block(changed, weights, 4)):
+        assert np.array_equal(before[:10], after[:10])  # nothing before step 10 moves
+        assert not np.allclose(before[10], after[10])
+
+
+def test_gated_activation_is_tanh_times_sigmoid():
+    f, g = np.array([0.0, 2.0, -1.0]), np.array([0.0, 10.0, -10.0])
+    assert np.allclose(gated_activation(f, g), np.tanh(f) / (1 + np.exp(-g)))
+    assert abs(gated_activation(np.array([3.0]), np.array([-30.0]))[0]) < 1e-12  # a closed gate lets nothing through
