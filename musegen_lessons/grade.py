@@ -62,8 +62,9 @@ def grade_notebook(path, timeout=DEFAULT_TIMEOUT, quick=True):
         return [grade_exercise(ex, exercise_cell(nb, ex), timeout, workdir, quick) for ex in lesson_exercises]
 
 
-def grade_exercise(ex, cell, timeout=DEFAULT_TIMEOUT, workdir=".", quick=True):
-    """Grade one exercise cell (source text, or None when the notebook has none) and return its `ExerciseResult`."""
+def grade_exercise(ex, cell, timeout, workdir, quick):
+    """Grade one exercise cell (source text, or None when the notebook has none), run in the folder `workdir`, and
+    return its `ExerciseResult`."""
     if cell is None:
         return ExerciseResult(ex.id, ex.title, NOT_ATTEMPTED, f"no cell of the notebook defines {ex.function}")
     try:

@@ -31,7 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .checks import UsesReference, refuse, resolve
+from .checks import CheckFailed, UsesReference, refuse, resolve
 
 SETUP_SECONDS = 300  # for the process to start and run the set-up, which is the course's code, not the student's
 LARGEST_MESSAGE = 64 * 2**20
@@ -171,12 +171,8 @@ class IsolatedFunction:
             try:
                 return decode(reply["value"])
             except Exception as error:
-                from .checks import CheckFailed
-
                 raise CheckFailed(f"{self.__name__} returned something the grader cannot read: {error}") from None
         if kind == "unsendable":
-            from .checks import CheckFailed
-
             raise CheckFailed(_text(reply.get("message")))
         if kind == "uses":
             raise UsesReference(_text(reply.get("name")))
