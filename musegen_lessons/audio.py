@@ -107,12 +107,22 @@ def play(music, **options):
 
     Lesson: 00_welcome
     """
-    from IPython.display import Audio
-
     rendering = render_audio(music, **options)
     print(rendering.message)
-    silent = not np.any(rendering.waveform)
-    return Audio(rendering.waveform, rate=rendering.sample_rate, normalize=not silent)
+    return play_waveform(rendering.waveform, rendering.sample_rate)
+
+
+def play_waveform(waveform, sample_rate):
+    """An inline audio player for a waveform (float, mono), scaled to full volume unless it is silence.
+
+    Lesson: 00_welcome (lesson 09 plays the sound a WaveNet wrote with it)
+    """
+    from IPython.display import Audio
+
+    waveform = np.asarray(waveform, dtype=np.float32)
+    if waveform.size == 0:
+        raise AudioError("There is no sound to play: the waveform is empty.")
+    return Audio(waveform, rate=int(sample_rate), normalize=bool(np.any(waveform)))
 
 
 def available_backends(soundfont=None):
@@ -200,3 +210,62 @@ def _resample(signal, rate_in, rate_out):
 
 
 _RENDERERS = {"midirenderer": _render_midirenderer, "fluidsynth": _render_fluidsynth, "numpy": _render_numpy}
+
+
+# --- quantising sound for a sample-level model (lesson 09) ---------------------------------------------------------
+
+
+def mu_law_encode(waveform, levels=256):
+    """Compand a waveform with the μ-law and quantise it to integer levels 0 … levels − 1, as WaveNet does.
+
+    Lesson: 09_wavenet (van den Oord et al. 2016, section 2.2; ITU-T G.711)
+
+    Equation, with μ = levels − 1 and x clipped to [−1, 1]:
+        F(x) = sign(x) · ln(1 + μ|x|) / ln(1 + μ),   level = round((F(x) + 1) / 2 · μ)
+
+    Quiet samples get most of the levels: the steps between levels are small near zero and large near ±1, as
+    hearing is more sensitive to a quiet sound's error than to a loud one's.
+    """
+    mu = _levels(levels) - 1
+    x = np.clip(np.asarray(waveform, dtype=np.float64), -1.0, 1.0)
+    companded = np.sign(x) * np.log1p(mu * np.abs(x)) / np.log1p(mu)
+    return np.rint((companded + 1) / 2 * mu).astype(np.int32)
+
+
+def mu_law_decode(levels_array, levels=256):
+    """Turn μ-law levels back into a waveform: the inverse of `mu_law_encode`, up to its rounding.
+
+    Lesson: 09_wavenet
+
+    Equation, with y = 2 · level / μ − 1:   x = sign(y) · ((1 + μ)^|y| − 1) / μ
+    """
+    mu = _levels(levels) - 1
+    y = 2 * np.asarray(levels_array, dtype=np.float64) / mu - 1
+    return (np.sign(y) * np.expm1(np.abs(y) * np.log1p(mu)) / mu).astype(np.float32)
+
+
+def quantise_linear(waveform, levels=256):
+    """Plain quantisation: `levels` equal steps across [−1, 1], the waveform rounded to the nearest. Returns the
+    quantised waveform (not the levels), for comparison with μ-law.
+
+    Lesson: 09_wavenet
+    """
+    steps = _levels(levels) - 1
+    x = np.clip(np.asarray(waveform, dtype=np.float64), -1.0, 1.0)
+    return (np.rint((x + 1) / 2 * steps) / steps * 2 - 1).astype(np.float32)
+
+
+def signal_to_noise_db(clean, approximation):
+    """The signal-to-noise ratio of an approximation of a waveform, in decibels: 10·log10(Σ x² / Σ (x − x̂)²).
+
+    Lesson: 09_wavenet
+    """
+    clean, approximation = np.asarray(clean, np.float64), np.asarray(approximation, np.float64)
+    noise = np.sum((clean - approximation) ** 2)
+    return float("inf") if noise == 0 else float(10 * np.log10(np.sum(clean**2) / noise))
+
+
+def _levels(levels):
+    if int(levels) != levels or levels < 2:
+        raise AudioError(f"A quantiser needs a whole number of levels, at least 2; got {levels}.")
+    return int(levels)

@@ -45,18 +45,33 @@ def build_melody_model(
     """
     import keras
 
+    inputs, x = embed_melody_inputs(vocab_size, embedding_dim, position_dim)
+    x = keras.layers.Conv1D(conv_filters, kernel_size, padding="causal", activation="relu", name="causal_conv")(x)
+    for layer in range(lstm_layers):
+        x = keras.layers.LSTM(lstm_units, return_sequences=True, name=f"lstm_{layer + 1}")(x)
+        x = keras.layers.Dropout(dropout, name=f"dropout_{layer + 1}")(x)
+    probabilities = keras.layers.Dense(vocab_size, activation="softmax", name="next_token")(x)
+    return keras.Model(inputs, probabilities, name="melody_model")
+
+
+def embed_melody_inputs(vocab_size, embedding_dim, position_dim):
+    """The two inputs of every melody model and what enters its first layer: each token's learned vector, beside
+    (with `position_dim` > 0) its step's place in the bar as a learned vector too.
+
+    Lesson: 05_keras_model (lesson 09's WaveNet takes the same inputs)
+
+    Returns:
+        ({"tokens", "positions"}: the Keras inputs, (batch, steps) ints; the embedded steps, (batch, steps, width)).
+    """
+    import keras
+
     tokens = keras.Input((None,), dtype="int32", name="tokens")
     positions = keras.Input((None,), dtype="int32", name="positions")
     x = keras.layers.Embedding(vocab_size, embedding_dim, name="token_embedding")(tokens)
     if position_dim:
         beat = keras.layers.Embedding(MAX_BAR_STEPS, position_dim, name="beat_embedding")(positions)
         x = keras.layers.Concatenate(name="token_and_beat")([x, beat])
-    x = keras.layers.Conv1D(conv_filters, kernel_size, padding="causal", activation="relu", name="causal_conv")(x)
-    for layer in range(lstm_layers):
-        x = keras.layers.LSTM(lstm_units, return_sequences=True, name=f"lstm_{layer + 1}")(x)
-        x = keras.layers.Dropout(dropout, name=f"dropout_{layer + 1}")(x)
-    probabilities = keras.layers.Dense(vocab_size, activation="softmax", name="next_token")(x)
-    return keras.Model({"tokens": tokens, "positions": positions}, probabilities, name="melody_model")
+    return {"tokens": tokens, "positions": positions}, x
 
 
 def save_melody_model(model, vocabulary, metrics, directory):

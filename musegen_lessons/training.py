@@ -124,18 +124,22 @@ def train_melody_model(
     checkpoint=None,
     verbose=2,
     seed=0,
+    build=None,
     **architecture,
 ):
-    """Train the lesson 05 model on a dataset's windows, with early stopping on the validation loss.
+    """Train the lesson 05 model, or another melody model, on a dataset's windows, with early stopping on the
+    validation loss.
 
-    Lesson: 05_keras_model
+    Lesson: 05_keras_model (lesson 09 trains its WaveNet with it too)
 
     Args:
         dataset: a `dataset.MelodyDataset`.
         epochs: the most passes over the training windows; training stops earlier when the validation loss has
             not improved for `patience` epochs, and the best weights are kept.
         checkpoint: a .keras path where the best model so far is saved after every epoch, or None.
-        architecture: passed to `models.build_melody_model` (lstm_units, conv_filters, ...).
+        build: the function that builds the model from the vocabulary size and `architecture`:
+            `models.build_melody_model` (None) or `wavenet.build_wavenet_model`.
+        architecture: passed to `build` (lstm_units, conv_filters, ... or channels, dilations, ...).
 
     Returns:
         (model, history as {metric: [value per epoch]}, training seconds).
@@ -146,15 +150,27 @@ def train_melody_model(
     from .models import build_melody_model
 
     keras.utils.set_random_seed(seed)
-    model = build_melody_model(len(dataset.vocabulary), **architecture)
+    model = compile_melody_model((build or build_melody_model)(len(dataset.vocabulary), **architecture), learning_rate)
+    train = make_tf_dataset(*dataset.windows["train"], batch_size, True, seed, positions=dataset.positions["train"])
+    valid = make_tf_dataset(*dataset.windows["valid"], 256, False, positions=dataset.positions["valid"])
+    return fit(model, train, epochs, patience, validation_data=valid, checkpoint=checkpoint, verbose=verbose)
+
+
+def compile_melody_model(model, learning_rate=2e-3):
+    """Compile a melody model as every one of them trains: Adam, the cross-entropy of the next token, accuracy.
+
+    Lesson: 05_keras_model
+
+    Returns the model.
+    """
+    import keras
+
     model.compile(
         optimizer=keras.optimizers.Adam(learning_rate),
         loss=keras.losses.SparseCategoricalCrossentropy(),
         metrics=[keras.metrics.SparseCategoricalAccuracy(name="accuracy")],
     )
-    train = make_tf_dataset(*dataset.windows["train"], batch_size, True, seed, positions=dataset.positions["train"])
-    valid = make_tf_dataset(*dataset.windows["valid"], 256, False, positions=dataset.positions["valid"])
-    return fit(model, train, epochs, patience, validation_data=valid, checkpoint=checkpoint, verbose=verbose)
+    return model
 
 
 def fit(
@@ -226,3 +242,24 @@ def _baseline_row(name, model, dataset, vocabulary):
 def _ngram_size(model):
     """The number of stored counts: the n-gram's equivalent of a parameter count."""
     return int(sum(len(counter) for table in model.counts for counter in table.values()))
+
+
+def training_throughput(model, dataset, batches=20, batch_size=64, warmup=3):
+    """Tokens per second that a compiled melody model trains on: `batches` training steps on the same windows.
+
+    Lesson: 09_wavenet (the WaveNet against the lesson 05 LSTM)
+
+    Each step is one `train_on_batch` of `batch_size` windows of the training split; `warmup` steps come first,
+    untimed, so that tracing the step is not counted. A token is one step of one window: every one of them is
+    predicted and its gradient computed in every training step.
+    """
+    inputs, targets = dataset.windows["train"]
+    positions = dataset.positions["train"]
+    rng = np.random.default_rng(0)
+    chosen = [rng.choice(len(inputs), batch_size, replace=False) for _ in range(warmup + batches)]
+    started = None
+    for step, rows in enumerate(chosen):
+        if step == warmup:
+            started = time.perf_counter()
+        model.train_on_batch({"tokens": inputs[rows], "positions": positions[rows]}, targets[rows])
+    return batches * batch_size * inputs.shape[1] / (time.perf_counter() - started)

@@ -6,7 +6,18 @@ import wave
 import numpy as np
 import pytest
 
-from musegen_lessons.audio import SAMPLE_RATE, available_backends, play, render_audio, waveform_to_wav
+from musegen_lessons.audio import (
+    SAMPLE_RATE,
+    available_backends,
+    mu_law_decode,
+    mu_law_encode,
+    play,
+    play_waveform,
+    quantise_linear,
+    render_audio,
+    signal_to_noise_db,
+    waveform_to_wav,
+)
 from musegen_lessons.errors import AudioError, MelodyError
 from musegen_lessons.midi import as_pretty_midi
 
@@ -219,6 +230,17 @@ def test_play_returns_an_inline_audio_player():
     assert player.data[:4] == b"RIFF"
 
 
+def test_a_waveform_plays_at_its_own_rate_and_silence_and_nothing_are_handled():
+    quiet = 0.01 * np.sin(2 * np.pi * 440 * np.arange(800) / 8000)
+    player = play_waveform(quiet, 8000)
+    with wave.open(io.BytesIO(player.data)) as wav:
+        assert wav.getframerate() == 8000 and wav.getnframes() == 800
+        assert np.abs(np.frombuffer(wav.readframes(800), dtype="<i2")).max() > 30000  # scaled up to be heard
+    assert play_waveform(np.zeros(80), 8000).data[:4] == b"RIFF"  # silence plays as silence, not an error
+    with pytest.raises(AudioError, match="no sound to play"):
+        play_waveform([], 8000)
+
+
 def test_play_prints_which_backend_played(capsys):
     play(SHORT_TUNE, backend="numpy")
     assert "played with numpy" in capsys.readouterr().out
@@ -244,3 +266,46 @@ def test_chorale_rendering_saves_as_wav(chorale_rendering):
     data = waveform_to_wav(chorale_rendering.waveform, chorale_rendering.sample_rate)
     with wave.open(io.BytesIO(data)) as wav:
         assert wav.getnframes() == len(chorale_rendering.waveform)
+
+
+# --- μ-law and plain quantisation (lesson 09) ----------------------------------------------------------------------
+def test_mu_law_maps_the_ends_and_the_middle_and_clips():
+    levels = mu_law_encode(np.array([-2.0, -1.0, 0.0, 1.0, 3.0]))
+    assert levels.tolist() == [0, 0, 128, 255, 255] and levels.dtype == np.int32
+    assert mu_law_decode(np.array([0, 255]), 256).tolist() == pytest.approx([-1.0, 1.0])
+    # a hand-computed value: F(0.1) = ln(1 + 25.5) / ln(256) = 0.5910, level round(1.5910 / 2 · 255) = 203
+    assert mu_law_encode(np.array([0.1]))[0] == 203
+
+
+def test_mu_law_decoding_undoes_encoding_up_to_half_a_level(chorale):
+    waveform = render_audio(chorale, sample_rate=8000, backend="numpy", max_seconds=2.0).waveform
+    levels = mu_law_encode(waveform)
+    assert np.array_equal(mu_law_encode(mu_law_decode(levels)), levels)  # a level decodes to itself
+    error = np.abs(mu_law_decode(levels) - waveform)
+    # the step between levels near x is about ln(256)·(1/255 + |x|)·(2/255): half of it bounds the error
+    assert np.all(error <= 0.5 * np.log(256) * (1 / 255 + np.abs(waveform)) * 2 / 255 * 1.05 + 1e-6)
+
+
+def test_plain_8_bit_quantisation_of_a_full_sine_has_the_textbook_snr():
+    t = np.arange(80000) / 8000
+    sine = np.sin(2 * np.pi * 441.3 * t)
+    # 6.02 · 8 + 1.76 dB for a full-scale sine, with 255 steps across [−1, 1] rather than 256: 49.9 dB
+    expected = 10 * np.log10(0.5 / ((2 / 255) ** 2 / 12))
+    assert signal_to_noise_db(sine, quantise_linear(sine)) == pytest.approx(expected, abs=0.2)
+
+
+def test_mu_law_keeps_a_quiet_sound_that_plain_quantisation_loses():
+    quiet = 0.01 * np.sin(2 * np.pi * 220 * np.arange(8000) / 8000)
+    mu, plain = (
+        signal_to_noise_db(quiet, mu_law_decode(mu_law_encode(quiet))),
+        signal_to_noise_db(quiet, quantise_linear(quiet)),
+    )
+    assert mu > plain + 10
+    assert signal_to_noise_db(quiet, quiet) == float("inf")
+
+
+def test_a_quantiser_needs_at_least_two_levels():
+    with pytest.raises(AudioError, match="at least 2"):
+        mu_law_encode(np.zeros(3), levels=1)
+    with pytest.raises(AudioError, match="whole number"):
+        quantise_linear(np.zeros(3), levels=2.5)

@@ -16,7 +16,7 @@ import pytest
 from musegen_lessons import polyphony as P
 from musegen_lessons.display import render_score
 from musegen_lessons.encoding import PIANO_LOW
-from musegen_lessons.errors import DataFileError, MelodyError, ModelFileError, ShapeError
+from musegen_lessons.errors import ChoiceError, DataFileError, MelodyError, ModelFileError, ShapeError
 
 BENCHMARK = Path(__file__).resolve().parents[1] / "benchmarks" / "jsb.py"
 
@@ -40,13 +40,22 @@ def tiny_split():
 
 @pytest.fixture(
     scope="module",
-    params=[("independent", False), ("autoregressive", False), ("independent", True), ("autoregressive", True)],
-    ids=lambda p: f"{p[0]}{', skip' if p[1] else ''}",
+    params=[
+        ("independent", False, "lstm"),
+        ("autoregressive", False, "lstm"),
+        ("independent", True, "lstm"),
+        ("autoregressive", True, "lstm"),
+        ("independent", False, "tcn"),
+        ("autoregressive", True, "tcn"),
+    ],
+    ids=lambda p: f"{p[2]}, {p[0]}{', skip' if p[1] else ''}",
 )
 def small_model(request):
     keras.utils.set_random_seed(0)
-    output, skip = request.param
-    return P.build_frame_model(output, lstm_units=12, made_hidden=20, skip=skip)
+    output, skip, body = request.param
+    # a TCN of 3 blocks, kernel 2, dilations 1, 2, 4: it sees 1 + 2·(1 + 2 + 4) = 15 frames back
+    tcn = {"tcn_channels": 10, "kernel_size": 2, "dilations": (1, 2, 4)}
+    return P.build_frame_model(output, lstm_units=12, made_hidden=20, skip=skip, body=body, **tcn)
 
 
 # --------------------------------------------------------------------------------------------------- frames
@@ -201,6 +210,21 @@ def test_greedy_decoding_keeps_the_keys_keras_is_sure_of(small_model):
     decoded[0, : len(greedy)] = greedy
     keras_p = np.asarray(small_model(P.model_inputs(small_model, inputs, decoded)))[0, : len(greedy)]
     np.testing.assert_array_equal(greedy, keras_p > 0.5)
+
+
+def test_a_tcn_body_sees_exactly_its_receptive_field_and_an_unknown_body_is_refused():
+    keras.utils.set_random_seed(0)
+    model = P.build_frame_model("independent", body="tcn", tcn_channels=6, kernel_size=3, dilations=(1, 2))
+    frames = np.random.default_rng(4).integers(0, 2, (1, 30, 88)).astype("float32")
+    base = np.asarray(model(P.model_inputs(model, frames, frames)))[0, -1]
+    field = 1 + 2 * (3 - 1) * (1 + 2)  # two convolutions per block
+    for t, inside in [(29 - field + 1, True), (29 - field, False)]:
+        changed = frames.copy()
+        changed[0, t] = 1 - changed[0, t]
+        moved = not np.allclose(np.asarray(model(P.model_inputs(model, changed, changed)))[0, -1], base, atol=1e-7)
+        assert moved == inside, f"frame {t}"
+    with pytest.raises(ChoiceError, match="body must be 'lstm' or 'tcn'"):
+        P.build_frame_model("independent", body="gru")
 
 
 # --------------------------------------------------------------------------------------- training and files

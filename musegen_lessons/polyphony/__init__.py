@@ -37,9 +37,11 @@ from .dataset import (
 from .frames import augment_pieces, frame_to_pitches, pitches_to_frame, transpose_frames
 from .metric import EPSILON, PUBLISHED, chord_statistics, frame_accuracy, frame_nll, score_split
 from .models import (
+    BODIES,
     METRICS_FILE,
     MODEL_FILE,
     OUTPUTS,
+    TCN_DILATIONS,
     build_frame_model,
     is_autoregressive,
     keras_objects,
@@ -58,7 +60,9 @@ __all__ = [
     "JSB_PUBLIC_COPY",
     "METRICS_FILE",
     "MODEL_FILE",
+    "BODIES",
     "OUTPUTS",
+    "TCN_DILATIONS",
     "PUBLISHED",
     "QUICK_CHORALES",
     "TUNE_PITCHES",

@@ -21,6 +21,8 @@ PUBLISHED = (
     ("tanh RNN", 9.10, "Chung et al. 2014, Table 2"),
     ("LSTM", 8.67, "Chung et al. 2014, Table 2"),
     ("GRU", 8.54, "Chung et al. 2014, Table 2"),
+    ("LSTM, re-run by Bai et al.", 8.45, "Bai et al. 2018, Table 1"),
+    ("GRU, re-run by Bai et al.", 8.43, "Bai et al. 2018, Table 1"),
     ("TCN", 8.10, "Bai et al. 2018, Table 1"),
     ("RNN-NADE", 5.56, "Boulanger-Lewandowski et al. 2012"),
 )

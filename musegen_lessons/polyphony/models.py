@@ -24,6 +24,8 @@ from ..models import read_keras_model
 from .metric import EPSILON
 
 OUTPUTS = ("independent", "autoregressive")
+BODIES = ("lstm", "tcn")
+TCN_DILATIONS = (1, 2, 4, 8)  # with kernel 5, Bai et al.'s polyphonic-music TCN: 4 levels of 150 channels
 MODEL_FILE, METRICS_FILE = "frames.keras", "metrics.json"
 
 
@@ -97,14 +99,29 @@ keras_objects.cache = {}
 
 
 def build_frame_model(
-    output="autoregressive", lstm_units=256, lstm_layers=1, made_hidden=256, input_dropout=0.2, dropout=0.3, skip=False
+    output="autoregressive",
+    lstm_units=256,
+    lstm_layers=1,
+    made_hidden=256,
+    input_dropout=0.2,
+    dropout=0.3,
+    skip=False,
+    body="lstm",
+    tcn_channels=150,
+    kernel_size=5,
+    dilations=TCN_DILATIONS,
 ):
-    """An LSTM over past frames, with an independent or an autoregressive (MADE) output over the 88 keys.
+    """An LSTM, or a TCN, over past frames, with an independent or an autoregressive (MADE) output over the 88 keys.
 
-    Lesson: 08_polyphony
+    Lesson: 08_polyphony (the TCN body: 09_wavenet)
 
-    h_t is the LSTM's output, or with `skip` the LSTM's output and the frame it just read side by side (a
-    shortcut for "this key sounded a moment ago", which the recurrence would otherwise have to carry).
+    h_t is the body's output, or with `skip` the body's output and the frame it just read side by side (a
+    shortcut for "this key sounded a moment ago", which the body would otherwise have to carry).
+
+    `body="tcn"` replaces the LSTM with the temporal convolutional network of Bai et al. 2018 (section 3): blocks
+    of two dilated causal convolutions (ReLU, dropout after each), `tcn_channels` filters of `kernel_size` taps,
+    dilation d for block d in `dilations`, added to the block's input (through a 1×1 convolution where the widths
+    differ) and passed through a ReLU. It sees 1 + 2·(kernel_size − 1)·Σd frames back.
 
     Inputs: "previous", (batch, steps, 88), frames 0 … T − 2; for the autoregressive output also "current",
     (batch, steps, 88), frames 1 … T − 1, the frame being predicted (teacher forcing: the masks make sure
@@ -119,13 +136,32 @@ def build_frame_model(
     """
     if output not in OUTPUTS:
         raise ChoiceError(f"output must be 'independent' or 'autoregressive', not {output!r}")
+    if body not in BODIES:
+        raise ChoiceError(f"body must be 'lstm' or 'tcn', not {body!r}")
     quiet_tensorflow()
     import keras
 
     previous = keras.Input((None, PIANO_KEYS), name="previous")
     inputs = {"previous": previous}
     h = keras.layers.Dropout(input_dropout, name="input_dropout")(previous)
-    for layer in range(lstm_layers):
+    if body == "tcn":
+        for block, dilation in enumerate(dilations, start=1):
+            inner = h
+            for conv in (1, 2):
+                inner = keras.layers.Conv1D(
+                    tcn_channels,
+                    kernel_size,
+                    dilation_rate=dilation,
+                    padding="causal",
+                    activation="relu",
+                    name=f"tcn_{block}_conv_{conv}",
+                )(inner)
+                inner = keras.layers.Dropout(dropout, name=f"tcn_{block}_dropout_{conv}")(inner)
+            if h.shape[-1] != tcn_channels:
+                h = keras.layers.Conv1D(tcn_channels, 1, name=f"tcn_{block}_downsample")(h)
+            h = keras.layers.Add(name=f"tcn_{block}_sum")([h, inner])
+            h = keras.layers.Activation("relu", name=f"tcn_{block}")(h)
+    for layer in range(lstm_layers if body == "lstm" else 0):
         h = keras.layers.LSTM(lstm_units, return_sequences=True, name=f"lstm_{layer + 1}")(h)
         h = keras.layers.Dropout(dropout, name=f"dropout_{layer + 1}")(h)
     if skip:

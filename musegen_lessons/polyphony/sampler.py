@@ -17,8 +17,9 @@ class FrameSampler:
 
     Lesson: 08_polyphony
 
-    The LSTM is lesson 04's `equations.lstm_step` with the model's own weights; the output layers are the
-    equations of `build_frame_model`. Dropout does nothing once a model is trained, so it is left out.
+    The LSTM is lesson 04's `equations.lstm_step` with the model's own weights, a TCN body lesson 03's
+    `equations.conv1d` (dilated, causal); the output layers are the equations of `build_frame_model`. Dropout does
+    nothing once a model is trained, so it is left out.
     """
 
     def __init__(self, model):
@@ -26,6 +27,14 @@ class FrameSampler:
             return [np.asarray(w, np.float64) for w in model.get_layer(name).get_weights()]
 
         self.lstms = [weights(layer.name) for layer in model.layers if layer.name.startswith("lstm_")]
+        names = {layer.name for layer in model.layers}
+        self.tcn = []  # per TCN block: (conv 1, conv 2, the 1×1 convolution of its input or None, dilation)
+        block = 1
+        while f"tcn_{block}_conv_1" in names:
+            convs = [weights(f"tcn_{block}_conv_{n}") for n in (1, 2)]
+            downsample = weights(f"tcn_{block}_downsample") if f"tcn_{block}_downsample" in names else None
+            self.tcn.append((*convs, downsample, int(model.get_layer(f"tcn_{block}_conv_1").dilation_rate[0])))
+            block += 1
         self.past_kernel, self.past_bias = weights("from_past")
         self.skip = type(model.get_layer("summary")).__name__ == "Concatenate"
         self.autoregressive = is_autoregressive(model)
@@ -42,6 +51,10 @@ class FrameSampler:
         """h_t after each of the given frames, (T, units): the network's summary of the music so far."""
         frames = np.asarray(frames, np.float64)
         h = frames
+        for first, second, downsample, dilation in self.tcn:
+            inner = equations.relu(equations.conv1d(h, *first, padding="causal", dilation=dilation))
+            inner = equations.relu(equations.conv1d(inner, *second, padding="causal", dilation=dilation))
+            h = equations.relu((h if downsample is None else equations.conv1d(h, *downsample)) + inner)
         for kernel, recurrent_kernel, bias in self.lstms:
             h = equations.lstm(h, kernel, recurrent_kernel, bias)
         return np.concatenate([h, frames], axis=-1) if self.skip else h
@@ -95,6 +108,9 @@ class FrameSampler:
                 h, c = equations.lstm_step(h, *states[index], kernel, recurrent_kernel, bias)
                 states[index] = (h, c)
             if t + 1 >= len(frames):
-                summary = np.concatenate([h, frames[t]]) if self.skip else h
+                if self.tcn:  # a convolution carries no state: run it over the frames so far
+                    summary = self.hidden_states(frames[: t + 1])[-1]
+                else:
+                    summary = np.concatenate([h, frames[t]]) if self.skip else h
                 frames.append(self.decode(summary, greedy=greedy, rng=rng))
         return np.array(frames, np.uint8)
