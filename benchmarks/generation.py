@@ -3,7 +3,13 @@
 Each generator continues the same held-out seed with the same sampling settings, five times after a warm-up; the
 table gives the median steps per second of the five runs and their spread (slowest and fastest). The naive loop
 (model.predict on the whole window at every step) is the baseline the other two are measured against, in the
-same process. Real time for 16th notes at 120 bpm is 8 steps per second. Writes benchmarks/results/generation.json.
+same process. Real time for 16th notes at 120 bpm is 8 steps per second.
+
+Then lesson 09's WaveNet, generated the naive way (the whole network over the last receptive field at every step)
+and the cached way (one queue per block), at depths 4 to 10 (dilations 1 … 2^(depth − 1)) with the lesson's
+widths, each timed after a history as long as its receptive field, so that the naive way pays its full cost. The
+tokens are random and the models untrained: neither changes the work a step does, and the tests prove both
+generators equal to the Keras model. Writes benchmarks/results/generation.json.
 
     .venv/bin/python benchmarks/generation.py
 """
@@ -12,6 +18,7 @@ import statistics
 import time
 
 from _results import save_results
+from threadpoolctl import threadpool_limits
 
 from musegen_lessons.corpus import load_melodies
 from musegen_lessons.dataset import build_dataset
@@ -24,11 +31,22 @@ from musegen_lessons.generate import (
 )
 from musegen_lessons.lesson import quiet_tensorflow
 from musegen_lessons.models import load_melody_model
+from musegen_lessons.wavenet import (
+    MELODY_DILATIONS,
+    CachedWaveNetGenerator,
+    NaiveWaveNetGenerator,
+    build_wavenet_model,
+    doubling_dilations,
+    steps_per_second,
+)
 
 quiet_tensorflow()  # before anything imports TensorFlow
 
 STEPS = {"naive window loop": 64, "tf.function step": 1024, "numpy step": 8192}
 RUNS = 5
+WAVENET_DEPTHS = range(4, 11)
+WAVENET_STEPS = {"WaveNet, naive": 24, "WaveNet, cached queues": 2048}
+WAVENETS = (("WaveNet, naive", NaiveWaveNetGenerator), ("WaveNet, cached queues", CachedWaveNetGenerator))
 REAL_TIME_STEPS_PER_SECOND = 8  # 16th notes at 120 bpm
 
 
@@ -41,49 +59,91 @@ def main():
         "tf.function step": KerasStepGenerator(model),
         "numpy step": NumpyStepGenerator(model),
     }
-    rows = {}
-    for name, generator in generators.items():
+
+    def timed(generator, length):
         generate(generator, vocabulary, seed_tokens, 8, seed=0, bar_steps=bar_steps, pickup_steps=pickup)  # warm up
-        steps = len(seed_tokens) + STEPS[name] - 1
+        steps = len(seed_tokens) + length - 1
         speeds = []
         for _ in range(RUNS):
             started = time.perf_counter()
-            generate(generator, vocabulary, seed_tokens, STEPS[name], seed=0, bar_steps=bar_steps, pickup_steps=pickup)
+            generate(generator, vocabulary, seed_tokens, length, seed=0, bar_steps=bar_steps, pickup_steps=pickup)
             speeds.append(steps / (time.perf_counter() - started))
-        rows[name] = {
+        return {
             "steps": steps,
             "runs": RUNS,
             "steps_per_second": round(statistics.median(speeds), 1),
             "slowest": round(min(speeds), 1),
             "fastest": round(max(speeds), 1),
         }
+
+    rows = {name: timed(generator, STEPS[name]) for name, generator in generators.items()}
+    depths = []
+    for depth in WAVENET_DEPTHS:
+        wavenet = build_wavenet_model(len(vocabulary), dilations=doubling_dilations(depth))
+        timings = {
+            name: timed_wavenet(make(wavenet), WAVENET_STEPS[name], len(vocabulary), 2**depth)
+            for name, make in WAVENETS
+        }
+        depths.append(
+            {
+                "depth": depth,
+                "receptive_field": 2**depth,
+                **{f"{name} ms per step": round(1000 / row["steps_per_second"], 3) for name, row in timings.items()},
+            }
+        )
+        if depth == len(MELODY_DILATIONS):
+            rows.update({f"{name} (depth {depth})": row for name, row in timings.items()})
     baseline = rows["naive window loop"]["steps_per_second"]
     for row in rows.values():
         row["x_real_time"] = round(row["steps_per_second"] / REAL_TIME_STEPS_PER_SECOND, 1)
         row["x_naive_loop"] = round(row["steps_per_second"] / baseline, 1)
     numpy_row = rows["numpy step"]
+    lesson_depth = len(MELODY_DILATIONS)
+    cached = rows[f"WaveNet, cached queues (depth {lesson_depth})"]
+    naive = rows[f"WaveNet, naive (depth {lesson_depth})"]
     goals = {
+        "wavenet_cached_at_least_10x_naive": cached["steps_per_second"] >= 10 * naive["steps_per_second"],
+        "wavenet_cached_at_least_5000_steps_per_second": cached["steps_per_second"] >= 5000,
         "numpy_at_least_5000_steps_per_second_in_every_run": numpy_row["slowest"] >= 5000,
         "numpy_median_at_least_10000_steps_per_second": numpy_row["steps_per_second"] >= 10000,
         "numpy_at_least_100x_naive": numpy_row["x_naive_loop"] >= 100,
     }
 
     print(f"median of {RUNS} runs each")
-    print(f"{'generator':<20}{'steps/s':>10}{'slowest':>10}{'fastest':>10}{'x real time':>13}{'x naive loop':>14}")
+    print(f"{'generator':<38}{'steps/s':>10}{'slowest':>10}{'fastest':>10}{'x real time':>13}{'x naive loop':>14}")
     for name, row in rows.items():
         print(
-            f"{name:<20}{row['steps_per_second']:>10,.0f}{row['slowest']:>10,.0f}{row['fastest']:>10,.0f}"
+            f"{name:<38}{row['steps_per_second']:>10,.0f}{row['slowest']:>10,.0f}{row['fastest']:>10,.0f}"
             f"{row['x_real_time']:>13,.0f}{row['x_naive_loop']:>14,.1f}"
         )
+    print(f"\nWaveNet, milliseconds per step by depth (dilations 1 … 2^(depth − 1)), median of {RUNS} runs")
+    print(f"{'depth':>5}{'receptive field':>17}{'naive':>10}{'cached':>10}")
+    for row in depths:
+        naive_ms, cached_ms = row["WaveNet, naive ms per step"], row["WaveNet, cached queues ms per step"]
+        print(f"{row['depth']:>5}{row['receptive_field']:>17}{naive_ms:>10.3f}{cached_ms:>10.3f}")
     print("goals: " + ", ".join(f"{k} {'yes' if v else 'NO'}" for k, v in goals.items()))
     save_results(
         "generation",
         {
             "benchmark": f"generation speed, one step at a time, median of {RUNS} runs",
             "rows": rows,
+            "wavenet_by_depth": depths,
             "goals": goals,
         },
     )
+
+
+def timed_wavenet(generator, steps, vocab_size, field):
+    """Median, slowest and fastest steps per second of RUNS timings, each after a history of a receptive field."""
+    with threadpool_limits(limits=1, user_api="blas"):  # as `generate` runs a step generator
+        speeds = [steps_per_second(generator, steps, vocab_size, history=field) for _ in range(RUNS)]
+    return {
+        "steps": steps,
+        "runs": RUNS,
+        "steps_per_second": round(statistics.median(speeds), 1),
+        "slowest": round(min(speeds), 1),
+        "fastest": round(max(speeds), 1),
+    }
 
 
 if __name__ == "__main__":

@@ -10,8 +10,14 @@ What the network itself adds, apart from what it is told: the same network is tr
 with and without its beat input (the position in the bar), so that lesson 05 can show each figure's spread over
 seeds beside the n-gram that is told the position too.
 
+Lesson 09's WaveNet trains on the same windows (with its own settings, `wavenet.MELODY_TRAINING`) and is scored the
+same way; then the training speed of the two networks, in tokens per second, is measured in turns in this process
+(untrained models, the same batches): a convolution computes every step of a window at once, an LSTM one step
+after another.
+
 The goals of the course, checked at the end: test NLL at least 20% below the best 1- to 5-gram's and below the
-long-context n-gram's, onset accuracy at least 0.35, training within 5 minutes on 2 cores.
+long-context n-gram's, onset accuracy at least 0.35, training within 5 minutes on 2 cores; the WaveNet's test NLL
+within 5% of the LSTM's, also trained within 5 minutes.
 
     .venv/bin/python benchmarks/melody.py            # everything, about 40 minutes on 2 cores
     .venv/bin/python benchmarks/melody.py --reuse    # keep the networks already in results/melody.json
@@ -30,16 +36,28 @@ from _results import RESULTS, save_results
 from musegen_lessons.corpus import load_melodies
 from musegen_lessons.dataset import build_dataset
 from musegen_lessons.lesson import quiet_tensorflow
-from musegen_lessons.training import EPOCHS, evaluate_model, run_baselines, train_melody_model
+from musegen_lessons.models import build_melody_model
+from musegen_lessons.training import (
+    EPOCHS,
+    compile_melody_model,
+    evaluate_model,
+    run_baselines,
+    train_melody_model,
+    training_throughput,
+)
+from musegen_lessons.wavenet import MELODY_TRAINING, build_wavenet_model
 
 quiet_tensorflow()  # before anything imports TensorFlow
 
 
 SEEDS = (0, 1, 2)
+THROUGHPUT_ROUNDS = 3  # each model's training speed is measured this many times, in turns, and the median kept
 
 
-def train_and_score(dataset, label, seed=0, **architecture):
-    model, history, seconds = train_melody_model(dataset, epochs=EPOCHS, verbose=0, seed=seed, **architecture)
+def train_and_score(dataset, label, seed=0, build=None, epochs=EPOCHS, **architecture):
+    model, history, seconds = train_melody_model(
+        dataset, epochs=epochs, verbose=0, seed=seed, build=build, **architecture
+    )
     return {
         "model": label,
         "parameters": int(model.count_params()),
@@ -47,6 +65,7 @@ def train_and_score(dataset, label, seed=0, **architecture):
         "beat_input": architecture.get("position_dim", 8) > 0,
         "train_seconds": round(seconds, 1),
         "epochs_run": len(history["loss"]),
+        "history": {"loss": history["loss"], "val_loss": history["val_loss"]},
         "valid": evaluate_model(model, dataset.pieces["valid"], dataset.vocabulary),
         "test": evaluate_model(model, dataset.pieces["test"], dataset.vocabulary),
     }
@@ -67,6 +86,7 @@ def main():
     networks = [("CNN + LSTM" if seed == 0 else f"CNN + LSTM, seed {seed}", dataset, seed, {}) for seed in SEEDS]
     networks += [(f"CNN + LSTM, no beat input, seed {seed}", dataset, seed, {"position_dim": 0}) for seed in SEEDS]
     networks.append(("CNN + LSTM, augmented ±3", augmented, 0, {}))
+    networks.append(("WaveNet", dataset, 0, {"build": build_wavenet_model, **MELODY_TRAINING}))
     for label, data, seed, architecture in networks:
         if label in kept:
             print(f"{label}: kept from benchmarks/results/melody.json (--reuse)")
@@ -74,15 +94,19 @@ def main():
         else:
             rows.append(train_and_score(data, label, seed, **architecture))
 
+    throughput = measure_throughput(dataset)
     best_short = min(r["test"]["nll"] for r in rows if r["model"] in {f"{n}-gram" for n in range(1, 6)})
     long_context = next(r for r in rows if r["model"].startswith("long-context"))["test"]["nll"]
     model = next(r for r in rows if r["model"] == "CNN + LSTM")
+    wavenet = next(r for r in rows if r["model"] == "WaveNet")
     goals = {
         "nll_below_best_1_to_5_gram": round(1 - model["test"]["nll"] / best_short, 4),
         "nll_at_least_20_percent_below_best_1_to_5_gram": model["test"]["nll"] <= 0.8 * best_short,
         "nll_below_long_context": model["test"]["nll"] < long_context,
         "onset_accuracy_at_least_0_35": model["test"]["onset_accuracy"] >= 0.35,
         "trained_within_5_minutes": model["train_seconds"] <= 300,
+        "wavenet_within_5_percent_of_lstm": wavenet["test"]["nll"] <= 1.05 * model["test"]["nll"],
+        "wavenet_trained_within_5_minutes": wavenet["train_seconds"] <= 300,
     }
 
     print(
@@ -97,6 +121,12 @@ def main():
             f"{row['model']:<34}{row['parameters']:>11,}{test['nll']:>10.3f}{test['accuracy']:>10.3f}"
             f"{test['onset_accuracy']:>11.3f}{seconds}"
         )
+    print(
+        "training speed, tokens per second (median of "
+        f"{THROUGHPUT_ROUNDS}): "
+        + ", ".join(f"{name} {speed:,.0f}" for name, speed in throughput["tokens_per_second"].items())
+        + f"; the WaveNet trains {throughput['wavenet_over_lstm']:.2f} times as fast"
+    )
     spread = {}
     for beat, label in [(True, "with the beat input"), (False, "without the beat input")]:
         seeded = [r for r in rows if r.get("beat_input", True) == beat and "augmented" not in r["model"]]
@@ -119,10 +149,31 @@ def main():
             "epochs": EPOCHS,
             "rows": rows,
             "spread_over_seeds": spread,
+            "training_throughput": throughput,
             "goals": goals,
             "wall_seconds": round(time.perf_counter() - started, 1),
         },
     )
+
+
+def measure_throughput(dataset):
+    """Training tokens per second of the lesson 05 LSTM and the WaveNet, untrained, in turns in this process."""
+    size = len(dataset.vocabulary)
+    models = {
+        "CNN + LSTM": compile_melody_model(build_melody_model(size)),
+        "WaveNet": compile_melody_model(build_wavenet_model(size), MELODY_TRAINING["learning_rate"]),
+    }
+    speeds = {name: [] for name in models}
+    for _ in range(THROUGHPUT_ROUNDS):
+        for name, model in models.items():
+            speeds[name].append(training_throughput(model, dataset))
+    medians = {name: round(float(np.median(values)), 1) for name, values in speeds.items()}
+    return {
+        "tokens_per_second": medians,
+        "runs": {name: [round(v, 1) for v in values] for name, values in speeds.items()},
+        "wavenet_over_lstm": round(medians["WaveNet"] / medians["CNN + LSTM"], 2),
+        "batch": "64 windows of 64 steps per training step, 20 steps timed after 3 untimed",
+    }
 
 
 if __name__ == "__main__":
