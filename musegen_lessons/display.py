@@ -313,6 +313,7 @@ COURSE_MAP = (  # (stage, what it does, the lessons that teach it): every lesson
     ("learning", "neuron, loss,\ngradient descent", "03"),
     ("CNN features", "Conv1D over\nneighbouring steps", "03"),
     ("RNN over time", "LSTM carries\nthe past", "04, 05"),
+    ("dilated CNN", "WaveNet, TCN:\nthe view doubles", "09"),
     ("generation", "sample the next\ntoken, again", "06"),
     ("evaluation", "is it music?\nmeasured", "07"),
     ("four voices", "chords as frames,\nthe JSB benchmark", "08"),

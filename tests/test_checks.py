@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from musegen_lessons import dataset, encoding, equations, melody, metrics, midi, notation, polyphony, training
+from musegen_lessons import audio, dataset, encoding, equations, melody, metrics, midi, notation, polyphony, training
 from musegen_lessons.checks import (
     FAILED,
     PASSED,
@@ -62,6 +62,13 @@ REFERENCES = {
     "08.1": polyphony.frame_nll,
     "08.2": polyphony.frame_accuracy,
     "08.3": lambda keys, hidden: polyphony.made_masks(keys, hidden)[:2],
+    "09.1": lambda x, kernel, bias, dilation: equations.conv1d(x, kernel, bias, padding="causal", dilation=dilation),
+    "09.2": lambda kernel_size, dilations: equations.receptive_field(
+        [kernel_size] * len(dilations), dilations=dilations
+    ),
+    "09.3": audio.mu_law_encode,
+    "09.4": audio.mu_law_decode,
+    "09.5": lambda queue, x: (queue[0].copy(), np.concatenate([queue[1:], x[None]])),
 }
 
 
@@ -310,7 +317,67 @@ WRONG_ANSWERS = {
             r"With 4 keys and 6 hidden units the input → hidden mask is not right",
         )
     ],
+    "09.1": [
+        (  # the dilation forgotten
+            lambda x, kernel, bias, dilation: equations.conv1d(x, kernel, bias, padding="causal"),
+            r"On piano roll, kernel size 2, dilation 4, at index",
+        ),
+        (  # 'same' padding: half the kernel looks ahead
+            lambda x, kernel, bias, dilation: equations.conv1d(x, kernel, bias, padding="same", dilation=dilation),
+            r"On piano roll, kernel size 2, dilation 1, at index",
+        ),
+    ],
+    "09.2": [
+        (lambda kernel_size, dilations: 2 ** len(dilations), r"\(3, \[1, 2, 4\]\) the answer is 15, yours was 8"),
+        (  # the dilations forgotten
+            lambda kernel_size, dilations: 1 + (kernel_size - 1) * len(dilations),
+            r"\(2, \[1, 2, 4, 8\]\) the answer is 16, yours was 5",
+        ),
+    ],
+    "09.3": [
+        (  # no clipping: a sample beyond ±1 lands outside 0 … 255
+            lambda waveform, levels: np.rint(
+                (np.sign(waveform) * np.log1p((levels - 1) * np.abs(waveform)) / np.log1p(levels - 1) + 1)
+                / 2
+                * (levels - 1)
+            ).astype(int),
+            r"On values from -1\.5 to 2, 256 levels: sample -1\.5000 is level 0",
+        ),
+        (  # floor instead of round
+            lambda waveform, levels: _floor_levels(waveform, levels),
+            r"On a rendered chorale, 256 levels: sample",
+        ),
+        (lambda waveform, levels: audio.mu_law_encode(waveform, levels) * 1.0, r"Levels are whole numbers"),
+    ],
+    "09.4": [
+        (  # the levels read as a plain, linear quantiser's
+            lambda levels_array, levels: 2 * np.asarray(levels_array, float) / (levels - 1) - 1,
+            r"On levels of 256, at index",
+        )
+    ],
+    "09.5": [
+        (  # the newest input taken, not the oldest: right only for dilation 1
+            lambda queue, x: (queue[-1].copy(), np.concatenate([queue[1:], x[None]])),
+            r"With dilation 2, at step \d+ the input 2 step\(s\) ago",
+        ),
+        (lambda queue, x: _queue_step_in_place(queue, x), r"With dilation 1, at step \d+ the input 1 step\(s\) ago"),
+    ],
 }
+
+
+def _floor_levels(waveform, levels):
+    """μ-law levels rounded down rather than to the nearest (a wrong answer to 09.3)."""
+    mu = levels - 1
+    x = np.clip(waveform, -1, 1)
+    return np.floor((np.sign(x) * np.log1p(mu * np.abs(x)) / np.log1p(mu) + 1) / 2 * mu).astype(int)
+
+
+def _queue_step_in_place(queue, x):
+    """Shifts the queue in place and returns a view of its first row, which the shift has already overwritten."""
+    oldest = queue[0]
+    queue[:-1] = queue[1:]
+    queue[-1] = x
+    return oldest, queue
 
 
 def _sounding_steps(tokens):

@@ -133,3 +133,21 @@ def test_lesson_07_blind_listening_plays_pairs_and_reveals_the_score_at_the_end(
     assert page.get_by_role("button", name="A is Bach").is_disabled()
     assert all(d > 0 for d in audio_durations(page))
     assert page.errors == []
+
+
+def test_lesson_09_shows_its_figures_score_and_plays_notes_and_sound(page, lab):
+    open_and_run(page, lab, "09_wavenet.ipynb")
+    assert error_outputs(page) == []
+    # the student edition: each of the five checks says its exercise is waiting, and nothing after it breaks
+    assert page.get_by_text("not attempted yet").count() == 5
+    scores = svg_images(page)
+    assert any('class="note"' in svg for svg in scores), "no engraved score of the WaveNet's melody"
+    figures = page.evaluate(
+        "() => [...document.querySelectorAll('img')].filter(i => i.src.startsWith('data:image/png')"
+        " && i.naturalWidth > 0).length"
+    )
+    assert figures >= 4  # the gradients, the learning curve, time per step, the sound's waveform and spectrogram
+    durations = audio_durations(page)
+    # the melody, the quiet chorale quantised two ways, and the second of sound the WaveNet wrote
+    assert len(durations) >= 4 and all(d > 0 for d in durations)
+    assert page.errors == []
