@@ -68,13 +68,7 @@ def main():
             started = time.perf_counter()
             generate(generator, vocabulary, seed_tokens, length, seed=0, bar_steps=bar_steps, pickup_steps=pickup)
             speeds.append(steps / (time.perf_counter() - started))
-        return {
-            "steps": steps,
-            "runs": RUNS,
-            "steps_per_second": round(statistics.median(speeds), 1),
-            "slowest": round(min(speeds), 1),
-            "fastest": round(max(speeds), 1),
-        }
+        return speed_row(steps, speeds)
 
     rows = {name: timed(generator, STEPS[name]) for name, generator in generators.items()}
     depths = []
@@ -137,9 +131,14 @@ def timed_wavenet(generator, steps, vocab_size, field):
     """Median, slowest and fastest steps per second of RUNS timings, each after a history of a receptive field."""
     with threadpool_limits(limits=1, user_api="blas"):  # as `generate` runs a step generator
         speeds = [steps_per_second(generator, steps, vocab_size, history=field) for _ in range(RUNS)]
+    return speed_row(steps, speeds)
+
+
+def speed_row(steps, speeds):
+    """A table row: the median steps per second of the runs, and the slowest and fastest run."""
     return {
         "steps": steps,
-        "runs": RUNS,
+        "runs": len(speeds),
         "steps_per_second": round(statistics.median(speeds), 1),
         "slowest": round(min(speeds), 1),
         "fastest": round(max(speeds), 1),
