@@ -28,7 +28,7 @@ from .models import MAX_BAR_STEPS, embed_melody_inputs
 
 MELODY_DILATIONS = (1, 2, 4, 8, 16, 32)  # kernel 2: a receptive field of 64 steps, the training window
 # How the melody WaveNet trains (`training.train_melody_model(..., build=build_wavenet_model, **MELODY_TRAINING)`),
-# chosen on the valid split: it fits the training windows within two or three epochs and then overfits, so it
+# chosen on the valid split: it fits the training windows within a few epochs and then overfits, so it
 # learns at half the LSTM's rate, with dropout 0.3 (the model's default), and stops after 2 epochs without progress.
 MELODY_TRAINING = {"epochs": 10, "learning_rate": 1e-3, "patience": 2}
 

@@ -120,7 +120,7 @@ def build_frame_model(
 
     `body="tcn"` replaces the LSTM with the temporal convolutional network of Bai et al. 2018 (section 3): blocks
     of two dilated causal convolutions (ReLU, dropout after each), `tcn_channels` filters of `kernel_size` taps,
-    dilation d for block d in `dilations`, added to the block's input (through a 1×1 convolution where the widths
+    block i dilated by `dilations[i]`, added to the block's input (through a 1×1 convolution where the widths
     differ) and passed through a ReLU. It sees 1 + 2·(kernel_size − 1)·Σd frames back.
 
     Inputs: "previous", (batch, steps, 88), frames 0 … T − 2; for the autoregressive output also "current",
