@@ -12,7 +12,10 @@ Three synthesisers, tried in order, so that a notebook always makes a sound:
 file. Every rendering says which backend played. Audio is mono at 22.05 kHz, and long pieces are cut (with a
 note) so that notebooks stay small.
 
-Lesson: 00_welcome
+For a model that predicts sound sample by sample, the module also quantises a waveform: plain quantisation and the
+μ-law that WaveNet uses, with the signal-to-noise ratio of each.
+
+Lesson: 00_welcome (quantisation: 09_wavenet)
 """
 
 import io

@@ -8,7 +8,7 @@ the probability of each key sounding in the next frame. One module per concept:
 - `dataset`: the JSB benchmark's split, or one like it made from music21's chorales;
 - `metric`: the benchmark's frame NLL and frame accuracy, the published table, chord statistics of samples;
 - `baselines`: per-key frequency and per-key Markov models;
-- `models`: the LSTM with independent or MADE output over the keys, saving and safe loading;
+- `models`: an LSTM or a TCN (lesson 09) with independent or MADE output over the keys, saving and safe loading;
 - `training`: padded batches of whole pieces, training through lesson 05's `training.fit`, scoring;
 - `sampler`: the trained model in numpy, sampling and decoding key by key;
 - `scores`: frames engraved on two staves.
