@@ -9,6 +9,8 @@ Glossary: one word for one thing, in the package, the lessons and the checks.
 - **piano key**: one of the 88 keys of the piano, A0 (MIDI 21) to C8 (MIDI 108); key k is pitch 21 + k
   (`encoding.PIANO_LOW`, `encoding.PIANO_KEYS`, `encoding.piano_key`). A column of a piano roll or a frame.
 - **key**: a musical key, a tonic and a mode ('D major', 'F# minor'; `notation.parse_key`). Never a piano key.
+  Attention's keys (lesson 10) are always named with their queries and values: a **query**, **key** and **value**
+  are the three vectors attention makes of each step, and a **key/value cache** keeps them for generating.
 - **note**: (pitch, start, end), timed in quarter notes ("quarters") unless a function says seconds.
 - **step**: one 16th note of the melody grid (`notation.STEPS_PER_QUARTER` = 4); `bar_steps` steps make a bar,
   and `pickup_steps` is where in its bar a melody's first step falls (an upbeat).
@@ -29,6 +31,8 @@ Glossary: one word for one thing, in the package, the lessons and the checks.
   `seed_notes`) or the *seed frames*.
 - **NLL**: negative log-likelihood in nats (natural logarithms), per token for melodies and per frame for
   chorales; lower is better.
+- **round**: lesson 10 trains for a budget of training **steps** (batches) and validates after each round of them;
+  a training step is one batch, a melody step one 16th note, and the two are never called by the same word alone.
 - **LSTM gates**: i (input), f (forget), g (candidate), o (output), in Keras's order; c is the cell state and h
   the hidden state.
 - **quick mode** (`MUSEGEN_QUICK=1`) and **full mode**: small data and few epochs for the tests, or the real thing.

@@ -61,6 +61,23 @@ def main(argv=None):
     commands.add_parser("exercises", help="list the exercises: what each answer may rely on, and its references")
 
     train_parser = commands.add_parser("train", help="train the melody model and save it with its metrics")
+    train_parser.add_argument(
+        "--architecture",
+        choices=("lstm", "transformer"),
+        default="lstm",
+        help="lesson 05's CNN + LSTM (the default), or lesson 10's Transformer, trained for its own budget "
+        "(transformer.TRANSFORMER_TRAINING): pretrained on the folk songs, then fine-tuned on --corpus; "
+        "--epochs, --window, --batch-size, --learning-rate and the sizes of layers are the LSTM's",
+    )
+    train_parser.add_argument(
+        "--no-pretrain", action="store_true", help="the Transformer only: train on --corpus alone, the same budget"
+    )
+    train_parser.add_argument(
+        "--steps",
+        type=at_least_one,
+        default=None,
+        help="the Transformer only: its budget of training steps (default: transformer.TRANSFORMER_TRAINING's)",
+    )
     train_parser.add_argument("--corpus", choices=("chorales", "folk"), default="chorales")
     train_parser.add_argument(
         "--limit",
@@ -113,7 +130,13 @@ def main(argv=None):
     compose_parser.add_argument("--key", default="C major", help="e.g. 'D major', 'F# minor'")
     compose_parser.add_argument("--tempo", type=above_zero, default=100, metavar="BPM")
     compose_parser.add_argument("--seed", type=int, default=0, help="random seed: the same seed, the same melody")
-    compose_parser.add_argument("--model", type=Path, default=None, metavar="DIR", help="default: the kept model")
+    compose_parser.add_argument(
+        "--model",
+        default="lstm",
+        metavar="NAME_OR_DIR",
+        help="a kept model, 'lstm' (lesson 05, the default) or 'transformer' (lesson 10), or a folder that "
+        "`musegen train` wrote",
+    )
 
     try:
         args = parser.parse_args(argv)
@@ -185,20 +208,23 @@ def _train(args, argv):
     corpus = load_melodies(args.corpus, limit=args.limit, quick=False)
     print(corpus.report())
     augment = range(-args.augment, args.augment + 1) if args.augment else ()
-    dataset = build_dataset(
-        corpus.pieces, window_steps=args.window, stride=args.stride, augment=augment, seed=args.seed
-    )
-    print(dataset.summary())
-    model, history, seconds = train_melody_model(
-        dataset,
-        epochs=args.epochs,
-        batch_size=args.batch_size,
-        learning_rate=args.learning_rate,
-        seed=args.seed,
-        lstm_units=args.lstm_units,
-        lstm_layers=args.lstm_layers,
-        conv_filters=args.conv_filters,
-    )
+    if args.architecture == "transformer":
+        dataset, model, history, seconds = _train_transformer(corpus, args)
+    else:
+        dataset = build_dataset(
+            corpus.pieces, window_steps=args.window, stride=args.stride, augment=augment, seed=args.seed
+        )
+        print(dataset.summary())
+        model, history, seconds = train_melody_model(
+            dataset,
+            epochs=args.epochs,
+            batch_size=args.batch_size,
+            learning_rate=args.learning_rate,
+            seed=args.seed,
+            lstm_units=args.lstm_units,
+            lstm_layers=args.lstm_layers,
+            conv_filters=args.conv_filters,
+        )
     metrics = {
         "command": "musegen " + " ".join(argv if argv is not None else sys.argv[1:]),
         "corpus": args.corpus,
@@ -206,7 +232,9 @@ def _train(args, argv):
         "parameters": int(model.count_params()),
         "epochs_run": len(history["loss"]),
         "train_seconds": round(seconds, 1),
-        "history": {key: [round(float(v), 4) for v in values] for key, values in history.items()},
+        "history": {
+            key: [v if isinstance(v, str) else round(float(v), 4) for v in values] for key, values in history.items()
+        },
         "valid": evaluate_model(model, dataset.pieces["valid"], dataset.vocabulary),
         "test": evaluate_model(model, dataset.pieces["test"], dataset.vocabulary),
         "machine": {
@@ -226,6 +254,27 @@ def _train(args, argv):
         )
     print(f"saved to {args.out}/")
     return 0
+
+
+def _train_transformer(corpus, args):
+    """Lesson 10's recipe: windows of its own length, the folk songs for pretraining (unless --no-pretrain)."""
+    from .corpus import load_melodies
+    from .dataset import build_dataset
+    from .transformer import TRANSFORMER_TRAINING, pretraining_pieces, train_transformer
+
+    window = TRANSFORMER_TRAINING["window_steps"]
+    dataset = build_dataset(corpus.pieces, window_steps=window, stride=args.stride, seed=args.seed)
+    print(dataset.summary())
+    folk = None
+    if not args.no_pretrain:
+        songs = pretraining_pieces(load_melodies("folk", quick=False).pieces, dataset.vocabulary)
+        folk = build_dataset(
+            songs, window_steps=window, stride=window // 4, seed=args.seed, vocabulary=dataset.vocabulary
+        )
+        print(f"pretraining on {len(songs):,} folk songs in the same vocabulary")
+    budget = {"steps": args.steps} if args.steps else {}
+    model, history, seconds = train_transformer(dataset, folk, seed=args.seed, **budget)
+    return dataset, model, history, seconds
 
 
 def _compose(args):

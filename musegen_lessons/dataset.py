@@ -138,7 +138,9 @@ class MelodyDataset:
         return "\n".join(rows)
 
 
-def build_dataset(pieces, window_steps=WINDOW_STEPS, stride=1, augment=(), fractions=DEFAULT_FRACTIONS, seed=0):
+def build_dataset(
+    pieces, window_steps=WINDOW_STEPS, stride=1, augment=(), fractions=DEFAULT_FRACTIONS, seed=0, vocabulary=None
+):
     """Split pieces by tune, build the vocabulary, and cut every split into windows.
 
     Lesson: 02_preprocessing
@@ -152,12 +154,21 @@ def build_dataset(pieces, window_steps=WINDOW_STEPS, stride=1, augment=(), fract
         stride: steps between the starts of two windows of the training split (valid and test always use a
             stride of `window_steps // 4`, so their windows overlap less and are scored faster).
         augment: semitone shifts for the training split only, e.g. range(-3, 4); () for none.
+        vocabulary: encode with this vocabulary instead (another corpus's, for a model trained on both, as
+            lesson 10 pretrains on the folk songs in the chorales' vocabulary); every pitch must be in it.
+
+    Raises:
+        MelodyError: no pieces, or a piece with a pitch outside the given vocabulary.
     """
     pieces = list(pieces)
     if not pieces:
         raise MelodyError("There are no pieces to build a dataset from.")
     all_pitches = [t for p in pieces for t in _tokens(p) if t not in SPECIAL_TOKENS]
-    vocabulary = Vocabulary(range(min(all_pitches), max(all_pitches) + 1))
+    if vocabulary is None:
+        vocabulary = Vocabulary(range(min(all_pitches), max(all_pitches) + 1))
+    elif not set(all_pitches) <= set(vocabulary.pitches):
+        outside = sorted(set(all_pitches) - set(vocabulary.pitches))
+        raise MelodyError(f"The pieces use pitches {outside} that the given vocabulary does not hold.")
     split = split_by_tune(pieces, fractions, seed)
     by_split = {name: [pieces[i] for i in split[name]] for name in SPLITS}
     windows, positions = {}, {}

@@ -191,6 +191,11 @@ class NumpyStepGenerator:
             )
         self.logits = np.zeros(self.dense.shape[1], np.float32)
 
+    def prime(self, ids, positions):
+        """Take these steps as the music so far: each is fed, since the state is made of what the steps compute."""
+        for token, position in zip(ids, positions):
+            self.step(int(token), int(position))
+
     def step(self, token, position):
         """Feed one token at its position in the bar; return the distribution of the next token."""
         self.sums += self.conv_table[token, position]
@@ -260,6 +265,30 @@ class KerasStepGenerator:
             tf.constant(token, tf.int32), tf.constant(position, tf.int32), self.buffer, self.states
         )
         return probabilities.numpy()
+
+
+class RecomputingGenerator:
+    """What every naive step generator shares: it keeps the music so far, and at every step runs a whole network
+    over it (or over its last receptive field) and keeps the last output. A subclass says how, in `predict_last`.
+
+    Lesson: 06_generation (lessons 09 and 10 set their naive generators beside their cached ones)
+    """
+
+    def reset(self):
+        self.ids, self.positions = [], []
+
+    def prime(self, ids, positions):
+        """Take these steps as the music so far, without the outputs that feeding them would compute."""
+        self.ids.extend(int(i) for i in ids)
+        self.positions.extend(int(p) for p in positions)
+
+    def step(self, token, position):
+        self.prime([token], [position])
+        return self.predict_last()
+
+    def predict_last(self):
+        """The next token's distribution after `self.ids` at `self.positions`."""
+        raise NotImplementedError
 
 
 class WindowedGenerator:
@@ -401,6 +430,24 @@ def compose(generator, vocabulary, seed_melody, length, temperature=1.0, top_k=N
     return replace(home, tokens=tokens).transposed(seed_melody.key)
 
 
+def step_generator(model):
+    """The fastest step generator for a melody model of any kind the course builds: lesson 06's numpy LSTM step,
+    lesson 09's cached WaveNet, or lesson 10's Transformer with its key/value cache.
+
+    Lesson: 06_generation (lessons 09 and 10 add their models)
+    """
+    names = {layer.name for layer in model.layers}
+    if "attention_1" in names:
+        from .transformer import CachedTransformerGenerator
+
+        return CachedTransformerGenerator(model)
+    if "filter_1" in names:
+        from .wavenet import CachedWaveNetGenerator
+
+        return CachedWaveNetGenerator(model)
+    return NumpyStepGenerator(model)
+
+
 def compose_melody(
     folder,
     seed_notes="C4 D4 E4",
@@ -420,17 +467,18 @@ def compose_melody(
 
     The seed notes are typed in `key` and the melody starts with exactly them (`compose`). Bad input (an unknown
     note, a note the model never saw, a key that does not exist) is refused before anything is written.
+    `model_dir` is a kept model's name, 'lstm' (None) or 'transformer', or a folder that `musegen train` wrote.
     """
     from pathlib import Path
 
     from .audio import render_audio, waveform_to_wav
     from .display import render_score
     from .midi import write_midi
-    from .models import KEPT_MODEL, load_melody_model
+    from .models import KEPT_MODELS, load_melody_model
 
     opening = Melody(parse_melody(seed_notes), key)  # an unknown key is refused before the model is loaded
-    model, vocabulary, _ = load_melody_model(model_dir or KEPT_MODEL)
-    melody = compose(NumpyStepGenerator(model), vocabulary, opening, length, temperature, top_k, top_p, seed)
+    model, vocabulary, _ = load_melody_model(KEPT_MODELS.get(str(model_dir or "lstm"), model_dir))
+    melody = compose(step_generator(model), vocabulary, opening, length, temperature, top_k, top_p, seed)
     pm = melody_to_midi(melody, tempo_bpm=tempo_bpm)
     folder = Path(folder)
     midi_path = write_midi(pm, folder / f"{name}.mid")

@@ -12,6 +12,8 @@ from .errors import VersionMismatchError
 
 QUICK_ENV = "MUSEGEN_QUICK"
 DEFAULT_SEED = 0
+# What `make bench` measured at the full budgets: the figures a lesson shows beside what it trains live.
+BENCHMARK_RESULTS = Path(__file__).resolve().parents[1] / "benchmarks" / "results"
 
 
 def is_quick():
@@ -83,6 +85,17 @@ def output_dir(name="output"):
     path = Path(name)
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+def benchmark_results(name):
+    """A benchmark's saved figures, from benchmarks/results/<name>.json, or None before `make bench` wrote them.
+
+    Lesson: 09_wavenet, 10_transformer (what they trained live, beside what the full budgets reached)
+    """
+    import json
+
+    path = BENCHMARK_RESULTS / f"{name}.json"
+    return json.loads(path.read_text()) if path.is_file() else None
 
 
 def _major_minor(version):

@@ -21,6 +21,9 @@ MODEL_FILE, VOCABULARY_FILE, METRICS_FILE = "melody.keras", "vocabulary.json", "
 # The kept model: trained for the full budget by `musegen train` and kept in the course's data/ folder, so that
 # every lesson after 05 can use a well-trained model without training one first.
 KEPT_MODEL = Path(__file__).resolve().parents[1] / "data" / "models" / "melody"
+# Lesson 10's kept melody Transformer, pretrained on the folk songs and fine-tuned on the chorales, made the same way
+# (`musegen train --architecture transformer`). `musegen compose --model` takes either name, or a folder.
+KEPT_MODELS = {"lstm": KEPT_MODEL, "transformer": KEPT_MODEL.parent / "transformer"}
 
 
 def build_melody_model(
@@ -126,6 +129,8 @@ def read_keras_model(path, advice):
     """
     quiet_tensorflow()
     import keras
+
+    from . import relative_layer  # noqa: F401 (registers lesson 10's attention layer, which safe mode then accepts)
 
     try:
         return keras.saving.load_model(path, safe_mode=True)

@@ -183,6 +183,7 @@ def fit(
     decay_patience=None,
     checkpoint=None,
     verbose=2,
+    steps_per_epoch=None,
 ):
     """Train a compiled Keras model with `model.fit`, watching a validation figure after every epoch.
 
@@ -199,6 +200,8 @@ def fit(
         decay_patience: if given, halve the learning rate after this many epochs without a better figure (and
             again after as many more): smaller steps once progress stalls.
         checkpoint: a .keras path where the best model so far is saved after every epoch, or None.
+        steps_per_epoch: None for an epoch of one pass over `train`; or the number of batches an epoch takes from
+            a pipeline that repeats (lesson 10 trains in rounds of a fixed number of steps).
 
     Returns:
         (model, history as {metric: [value per epoch]}, training seconds).
@@ -224,7 +227,13 @@ def fit(
     started = time.perf_counter()
     # shuffle=False: the tf.data pipeline already shuffles the training batches
     history = model.fit(
-        train, validation_data=validation_data, epochs=epochs, callbacks=callbacks, verbose=verbose, shuffle=False
+        train,
+        validation_data=validation_data,
+        epochs=epochs,
+        callbacks=callbacks,
+        verbose=verbose,
+        shuffle=False,
+        steps_per_epoch=steps_per_epoch,
     )
     return model, history.history, time.perf_counter() - started
 

@@ -24,6 +24,7 @@ import numpy as np
 
 from .equations import conv1d, dense, receptive_field, relu, softmax, wavenet_block
 from .errors import ShapeError
+from .generate import RecomputingGenerator
 from .models import MAX_BAR_STEPS, embed_melody_inputs
 
 MELODY_DILATIONS = (1, 2, 4, 8, 16, 32)  # kernel 2: a receptive field of 64 steps, the training window
@@ -156,7 +157,7 @@ def wavenet_receptive_field(weights):
     return receptive_field(kernel_sizes, dilations=[d for _, d in weights["blocks"]])
 
 
-class NaiveWaveNetGenerator:
+class NaiveWaveNetGenerator(RecomputingGenerator):
     """The naive way to generate: at every step, run the whole WaveNet over the last receptive field of steps.
 
     Lesson: 09_wavenet
@@ -171,17 +172,7 @@ class NaiveWaveNetGenerator:
         self.field = wavenet_receptive_field(self.weights)
         self.reset()
 
-    def reset(self):
-        self.ids, self.positions = [], []
-
-    def prime(self, ids, positions):
-        """Take these steps as the music so far, without the outputs that feeding them would compute."""
-        self.ids.extend(int(i) for i in ids)
-        self.positions.extend(int(p) for p in positions)
-
-    def step(self, token, position):
-        self.ids.append(int(token))
-        self.positions.append(int(position))
+    def predict_last(self):
         window = slice(-self.field, None)
         return wavenet_forward(self.weights, self.ids[window], self.positions[window])[-1]
 
@@ -258,7 +249,7 @@ class CachedWaveNetGenerator:
 def steps_per_second(generator, steps, vocab_size, history=0, seed=0):
     """Time a step generator on `steps` random tokens after `history` untimed ones; return its steps per second.
 
-    Lesson: 09_wavenet
+    Lesson: 09_wavenet (lesson 10 times its Transformer and the LSTM with it too)
 
     The tokens do not change the work a step does, so random ones measure speed as well as a melody would. Give a
     history of at least the receptive field to time the naive generator at its full cost: before that, it has

@@ -8,7 +8,19 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from musegen_lessons import audio, dataset, encoding, equations, melody, metrics, midi, notation, polyphony, training
+from musegen_lessons import (
+    attention,
+    audio,
+    dataset,
+    encoding,
+    equations,
+    melody,
+    metrics,
+    midi,
+    notation,
+    polyphony,
+    training,
+)
 from musegen_lessons.checks import (
     FAILED,
     PASSED,
@@ -69,7 +81,27 @@ REFERENCES = {
     "09.3": audio.mu_law_encode,
     "09.4": audio.mu_law_decode,
     "09.5": lambda queue, x: (queue[0].copy(), np.concatenate([queue[1:], x[None]])),
+    "10.1": lambda q, k, v, mask: attention.scaled_dot_product_attention(q, k, v, mask)[0],
+    "10.2": attention.causal_mask,
+    "10.3": attention.skew,
+    "10.4": lambda q, k, v, keys, values: _cached_step(q, k, v, keys, values),
 }
+
+
+def _cached_step(q, k, v, keys, values, scale=True, append=True):
+    """One step of attention with a key/value cache (10.4); the flags make its wrong answers."""
+    if append:
+        keys, values = np.vstack([keys, k[None]]), np.vstack([values, v[None]])
+    if not len(keys):
+        return np.zeros_like(q), keys, values
+    logits = keys @ q / (np.sqrt(len(q)) if scale else 1.0)
+    weights = np.exp(logits - logits.max())
+    return (weights / weights.sum()) @ values, keys, values
+
+
+def _softmax_over(logits, axis):
+    e = np.exp(logits - logits.max(axis=axis, keepdims=True))
+    return e / e.sum(axis=axis, keepdims=True)
 
 
 # A plausible wrong answer for every exercise (off by one, wrong axis, forgotten bias, wrong padding, ...), and what
@@ -361,6 +393,45 @@ WRONG_ANSWERS = {
             r"With dilation 2, at step \d+ the input 2 step\(s\) ago",
         ),
         (lambda queue, x: _queue_step_in_place(queue, x), r"With dilation 1, at step \d+ the input 1 step\(s\) ago"),
+    ],
+    "10.1": [
+        (  # no 1/√d: logits too large, the softmax too sharp
+            lambda q, k, v, mask: _softmax_over(q @ k.T + mask, -1) @ v,
+            r"On 24 steps of width 8, without the causal mask, at index",
+        ),
+        (  # the softmax over the queries instead of the keys
+            lambda q, k, v, mask: _softmax_over(q @ k.T / np.sqrt(q.shape[1]) + mask, 0) @ v,
+            r"On 24 steps of width 8, without the causal mask, at index",
+        ),
+        (  # the mask ignored
+            lambda q, k, v, mask: attention.scaled_dot_product_attention(q, k, v)[0],
+            r"On 24 steps of width 8, with the causal mask, at index",
+        ),
+    ],
+    "10.2": [
+        (  # off by one: each step also hidden from itself
+            lambda steps: np.where(np.tri(steps, k=-1, dtype=bool), 0.0, -np.inf),
+            r"With 1 steps, query 0 may see key 0",
+        ),
+        (lambda steps: attention.causal_mask(steps).T, r"With 2 steps, query 0 must not see key 1"),
+        (lambda steps: np.tri(steps), r"With 1 steps, query 0 may see key 0"),
+    ],
+    "10.3": [
+        (  # the pad on the right
+            lambda qe: np.concatenate([qe, np.zeros((len(qe), 1))], 1).reshape(len(qe) + 1, len(qe))[1:],
+            r"With 6 steps, S_rel\[0, 0\] must be q_0 · e_0 = [-\d.]+ \(column 5 of row 0",
+        ),
+        (lambda qe: qe, r"With 6 steps, S_rel\[0, 0\] must be q_0 · e_0"),
+    ],
+    "10.4": [
+        (  # this step's own key and value never put in the cache
+            lambda q, k, v, keys, values: _cached_step(q, k, v, keys, values, append=False),
+            r"After step 0 the cache holds 1 keys",
+        ),
+        (
+            lambda q, k, v, keys, values: _cached_step(q, k, v, keys, values, scale=False),
+            r"On step \d+ of 20, width 8, at index",
+        ),
     ],
 }
 

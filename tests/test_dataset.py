@@ -382,3 +382,12 @@ def test_tf_dataset_yields_every_window_once_with_its_target(windows):
 def test_tf_dataset_without_shuffle_keeps_the_order(windows):
     batches = list(make_tf_dataset(*windows, batch_size=8, shuffle=False))
     assert np.array_equal(np.concatenate([x.numpy() for x, _ in batches]), windows[0])
+
+
+def test_a_given_vocabulary_encodes_the_pieces_and_refuses_a_pitch_it_lacks():
+    melodies = [[60, "HOLD", 62, "HOLD"] * 10, [64, "HOLD", 65, "REST"] * 10, [62, "HOLD", 64, "HOLD"] * 10]
+    wider = Vocabulary(range(55, 80))
+    data = build_dataset(melodies, window_steps=8, fractions=(1 / 3, 1 / 3, 1 / 3), vocabulary=wider)
+    assert data.vocabulary is wider
+    with pytest.raises(MelodyError, match=r"pitches \[60, 62\] that the given vocabulary does not hold"):
+        build_dataset(melodies[:1], window_steps=8, vocabulary=Vocabulary(range(63, 70)))

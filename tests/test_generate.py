@@ -287,3 +287,23 @@ def test_compose_refuses_bad_arguments_and_writes_nothing(tmp_path, capsys, argu
     assert main(["compose", "--out", str(out)] + arguments) == 2
     assert message in capsys.readouterr().err
     assert not out.exists()
+
+
+def test_compose_with_the_kept_transformer_starts_with_the_notes_typed(tmp_path):
+    out = tmp_path / "tunes"
+    typed = ["--seed-notes", "A4 D5 C#5 B4 A4", "--key", "D major", "--length", "32", "--model", "transformer"]
+    assert main(["compose", "--out", str(out)] + typed) == 0
+    notes = read_midi(out / "melody.mid").instruments[0].notes
+    assert [n.pitch for n in notes[:5]] == [69, 74, 73, 71, 69] and len(notes) > 5
+
+
+def test_each_kind_of_melody_model_gets_its_fastest_step_generator():
+    from musegen_lessons.generate import step_generator
+    from musegen_lessons.transformer import CachedTransformerGenerator, build_transformer_model
+    from musegen_lessons.wavenet import CachedWaveNetGenerator, build_wavenet_model
+
+    model, _, _ = load_melody_model()
+    assert isinstance(step_generator(model), NumpyStepGenerator)
+    assert isinstance(step_generator(build_wavenet_model(10, dilations=(1, 2))), CachedWaveNetGenerator)
+    small = build_transformer_model(10, model_dim=16, heads=2, layers=1)
+    assert isinstance(step_generator(small), CachedTransformerGenerator)

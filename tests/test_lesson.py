@@ -69,3 +69,12 @@ def test_importing_the_package_does_not_import_tensorflow():
 def test_output_dir_is_created_beside_the_notebook(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     assert output_dir().resolve() == (tmp_path / "output").resolve() and (tmp_path / "output").is_dir()
+
+
+def test_benchmark_results_are_read_when_saved_and_none_before(tmp_path, monkeypatch):
+    from musegen_lessons import lesson
+
+    monkeypatch.setattr(lesson, "BENCHMARK_RESULTS", tmp_path)
+    assert lesson.benchmark_results("melody") is None
+    (tmp_path / "melody.json").write_text('{"rows": [{"model": "3-gram"}]}')
+    assert lesson.benchmark_results("melody") == {"rows": [{"model": "3-gram"}]}

@@ -122,3 +122,15 @@ def test_musegen_train_refuses_zero_epochs_and_writes_nothing(tmp_path, capsys):
     assert main(["train", "--epochs", "0", "--out", str(tmp_path / "model")]) == 2
     assert "argument --epochs: must be a whole number of at least 1" in capsys.readouterr().err
     assert not (tmp_path / "model").exists()
+
+
+def test_musegen_train_trains_and_saves_a_transformer(tmp_path, capsys):
+    from musegen_lessons.transformer import load_transformer_model
+
+    out = tmp_path / "transformer"
+    arguments = ["train", "--architecture", "transformer", "--no-pretrain", "--limit", "12", "--steps", "2"]
+    assert main(arguments + ["--out", str(out)]) == 0
+    model, vocabulary, metrics = load_transformer_model(out)
+    assert metrics["history"]["stage"] == ["chorales"] and metrics["test"]["tokens"] > 0
+    assert model.output_shape[-1] == len(vocabulary)
+    assert "test " in capsys.readouterr().out

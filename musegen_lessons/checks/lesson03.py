@@ -32,7 +32,7 @@ def real_inputs(steps=48):
     return {"piano roll": roll, "one-hot tokens": one_hot(vocabulary.encode(tokens[:steps]), len(vocabulary))}
 
 
-def compare(what, got, expected):
+def compare(what, got, expected, source="Keras"):
     got = np.asarray(got, dtype=np.float64)
     if got.shape != expected.shape:
         raise CheckFailed(f"On {what} the output has shape {expected.shape}; yours has shape {got.shape}.")
@@ -40,7 +40,7 @@ def compare(what, got, expected):
     if difference > TOLERANCE:
         where = np.unravel_index(np.argmax(np.abs(got - expected)), got.shape)
         raise CheckFailed(
-            f"On {what}, at index {tuple(int(i) for i in where)}, Keras gives "
+            f"On {what}, at index {tuple(int(i) for i in where)}, {source} gives "
             f"{expected[where]:.5f} and yours {got[where]:.5f} (largest difference {difference:.2g})."
         )
     return difference
