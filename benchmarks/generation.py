@@ -9,7 +9,12 @@ Then lesson 09's WaveNet, generated the naive way (the whole network over the la
 and the cached way (one queue per block), at depths 4 to 10 (dilations 1 … 2^(depth − 1)) with the lesson's
 widths, each timed after a history as long as its receptive field, so that the naive way pays its full cost. The
 tokens are random and the models untrained: neither changes the work a step does, and the tests prove both
-generators equal to the Keras model. Writes benchmarks/results/generation.json.
+generators equal to the Keras model.
+
+Then lesson 10's melody Transformer, with its key/value cache and by recomputing everything at every step, beside
+lesson 06's numpy LSTM step, each timed after histories of 16 to 2,048 steps: the cached Transformer's step grows
+with the history it attends over, the recomputed one's with its square, the LSTM's not at all. Writes
+benchmarks/results/generation.json.
 
     .venv/bin/python benchmarks/generation.py
 """
@@ -31,6 +36,11 @@ from musegen_lessons.generate import (
 )
 from musegen_lessons.lesson import quiet_tensorflow
 from musegen_lessons.models import load_melody_model
+from musegen_lessons.transformer import (
+    CachedTransformerGenerator,
+    RecomputeTransformerGenerator,
+    build_transformer_model,
+)
 from musegen_lessons.wavenet import (
     MELODY_DILATIONS,
     CachedWaveNetGenerator,
@@ -48,6 +58,9 @@ WAVENET_DEPTHS = range(4, 11)
 WAVENET_STEPS = {"WaveNet, naive": 24, "WaveNet, cached queues": 2048}
 WAVENETS = (("WaveNet, naive", NaiveWaveNetGenerator), ("WaveNet, cached queues", CachedWaveNetGenerator))
 REAL_TIME_STEPS_PER_SECOND = 8  # 16th notes at 120 bpm
+HISTORIES = (16, 64, 256, 1024, 2048)  # steps of music before the timed ones
+TRANSFORMER_STEPS = {"Transformer, cached keys and values": 64, "Transformer, recomputed": 4, "LSTM, numpy step": 256}
+RECOMPUTED_UP_TO = 512  # beyond this, recomputing a step takes seconds
 
 
 def main():
@@ -75,8 +88,7 @@ def main():
     for depth in WAVENET_DEPTHS:
         wavenet = build_wavenet_model(len(vocabulary), dilations=doubling_dilations(depth))
         timings = {
-            name: timed_wavenet(make(wavenet), WAVENET_STEPS[name], len(vocabulary), 2**depth)
-            for name, make in WAVENETS
+            name: timed_after(make(wavenet), WAVENET_STEPS[name], len(vocabulary), 2**depth) for name, make in WAVENETS
         }
         depths.append(
             {
@@ -87,6 +99,23 @@ def main():
         )
         if depth == len(MELODY_DILATIONS):
             rows.update({f"{name} (depth {depth})": row for name, row in timings.items()})
+    by_history = []
+    transformer = build_transformer_model(len(vocabulary))
+    contenders = {
+        "Transformer, cached keys and values": CachedTransformerGenerator(transformer),
+        "Transformer, recomputed": RecomputeTransformerGenerator(transformer),
+        "LSTM, numpy step": NumpyStepGenerator(model),
+    }
+    for history in HISTORIES:
+        row = {"history": history}
+        for name, generator in contenders.items():
+            if name == "Transformer, recomputed" and history > RECOMPUTED_UP_TO:
+                continue
+            timing = timed_after(generator, TRANSFORMER_STEPS[name], len(vocabulary), history)
+            row[f"{name} steps per second"] = timing["steps_per_second"]
+            if history == 256:
+                rows[f"{name} (after 256 steps)"] = timing
+        by_history.append(row)
     baseline = rows["naive window loop"]["steps_per_second"]
     for row in rows.values():
         row["x_real_time"] = round(row["steps_per_second"] / REAL_TIME_STEPS_PER_SECOND, 1)
@@ -115,6 +144,16 @@ def main():
     for row in depths:
         naive_ms, cached_ms = row["WaveNet, naive ms per step"], row["WaveNet, cached queues ms per step"]
         print(f"{row['depth']:>5}{row['receptive_field']:>17}{naive_ms:>10.3f}{cached_ms:>10.3f}")
+    print(f"\nTransformer against the LSTM, steps per second after a history, median of {RUNS} runs")
+    print(f"{'history':>8}" + "".join(f"{name:>38}" for name in contenders))
+    for row in by_history:
+        print(
+            f"{row['history']:>8}"
+            + "".join(
+                f"{row[f'{name} steps per second']:>38,.0f}" if f"{name} steps per second" in row else f"{'-':>38}"
+                for name in contenders
+            )
+        )
     print("goals: " + ", ".join(f"{k} {'yes' if v else 'NO'}" for k, v in goals.items()))
     save_results(
         "generation",
@@ -122,15 +161,17 @@ def main():
             "benchmark": f"generation speed, one step at a time, median of {RUNS} runs",
             "rows": rows,
             "wavenet_by_depth": depths,
+            "transformer_by_history": by_history,
             "goals": goals,
         },
     )
 
 
-def timed_wavenet(generator, steps, vocab_size, field):
-    """Median, slowest and fastest steps per second of RUNS timings, each after a history of a receptive field."""
+def timed_after(generator, steps, vocab_size, history):
+    """Median, slowest and fastest steps per second of RUNS timings, each after `history` steps (a
+    receptive field for the WaveNets, the music so far for the Transformer and the LSTM)."""
     with threadpool_limits(limits=1, user_api="blas"):  # as `generate` runs a step generator
-        speeds = [steps_per_second(generator, steps, vocab_size, history=field) for _ in range(RUNS)]
+        speeds = [steps_per_second(generator, steps, vocab_size, history=history) for _ in range(RUNS)]
     return speed_row(steps, speeds)
 
 
