@@ -151,3 +151,20 @@ def test_lesson_09_shows_its_figures_score_and_plays_notes_and_sound(page, lab):
     # the melody, the quiet chorale quantised two ways, and the second of sound the WaveNet wrote
     assert len(durations) >= 4 and all(d > 0 for d in durations)
     assert page.errors == []
+
+
+def test_lesson_10_shows_its_figures_and_score_and_plays_the_transformers_melody(page, lab):
+    open_and_run(page, lab, "10_transformer.ipynb")
+    assert error_outputs(page) == []
+    assert page.get_by_text("not attempted yet").count() == 4  # the student edition's four exercises, waiting
+    scores = svg_images(page)
+    assert any('class="note"' in svg for svg in scores), "no engraved score of the Transformer's melody"
+    figures = page.evaluate(
+        "() => [...document.querySelectorAll('img')].filter(i => i.src.startsWith('data:image/png')"
+        " && i.naturalWidth > 0).length"
+    )
+    # √d, the sinusoids, memory, the learning curves, the attention maps, the time per step
+    assert figures >= 6
+    durations = audio_durations(page)
+    assert len(durations) >= 1 and all(d > 0 for d in durations)
+    assert page.errors == []
