@@ -58,3 +58,23 @@ def empty_midi_path(tmp_path, tempo_bpm):
     path = tmp_path / "empty.mid"
     pm.write(str(path))
     return path
+
+
+# The slowest files first. pytest-xdist hands each worker whole files (`--dist loadfile`) in the order they were
+# collected, so a long file handed out last keeps one core busy while the other waits; with the long ones first,
+# the short unit-test files come last and fill the gaps. The lessons run in both editions, the later lessons first,
+# since they train more.
+SLOWEST_FIRST = ("tests/browser/", "tests/test_grade.py", "tests/test_checks.py")
+
+
+def pytest_collection_modifyitems(items):
+    def rank(item):
+        path = item.nodeid.split("::")[0]
+        for place, slow in enumerate(SLOWEST_FIRST):
+            if path.startswith(slow):
+                return (0, place)
+        if path.endswith(".ipynb"):
+            return (1, -int(path.rsplit("/", 1)[-1][:2]))
+        return (2, 0)
+
+    items.sort(key=rank)  # a stable sort: every file keeps its own order, nbval's cells theirs
