@@ -7,7 +7,7 @@ Lesson: 06_generation; 07_evaluation
 import base64
 import io
 
-from .generate import NumpyStepGenerator, compose, melody_to_midi, parse_melody
+from .generate import compose, melody_to_midi, parse_melody, step_generator
 from .melody import Melody
 from .notation import key_names, midi_to_name
 
@@ -16,7 +16,9 @@ def composer(model=None, vocabulary=None):
     """Return a panel of controls (seed melody, key, tempo, length, temperature, top-k, random seed) and a
     Generate button; each press shows the score and piano roll, plays the melody and offers the MIDI file.
 
-    The seed melody is typed in the chosen key, and the new melody starts with exactly those notes.
+    The seed melody is typed in the chosen key, and the new melody starts with exactly those notes. Without a model,
+    the kept LSTM of lesson 05; any melody model of the course serves, lesson 10's Transformer too
+    (`composer(*load_melody_model(KEPT_MODELS["transformer"])[:2])`).
 
     Lesson: 06_generation
     """
@@ -31,7 +33,7 @@ def composer(model=None, vocabulary=None):
 
     if model is None:
         model, vocabulary, _ = load_melody_model()
-    generator = NumpyStepGenerator(model)
+    generator = step_generator(model)
     style = {"description_width": "110px"}
     controls = {
         "seed_notes": w.Text(

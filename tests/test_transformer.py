@@ -124,9 +124,7 @@ def test_pretraining_then_fine_tuning_spends_the_budget_in_two_stages():
     )
     assert history["stage"] == ["pretrain"] * 2 + ["fine-tune"] * len(history["stage"][2:])
     assert 1 <= len(history["stage"][2:]) <= 2 and seconds > 0
-    assert len(history["val_loss"]) == len(history["stage"])
-    _, alone, _ = transformer.train_transformer(chorales, steps=4, steps_per_round=2, **options)
-    assert set(alone["stage"]) == {"chorales"}
+    assert len(history["val_loss"]) == len(history["stage"])  # the chorales alone: tests/test_training.py's CLI test
 
 
 def test_a_budget_that_does_not_make_whole_rounds_is_refused_before_training():

@@ -124,3 +124,15 @@ def test_a_listening_test_without_pairs_is_refused():
 
     with pytest.raises(MelodyError, match="at least one pair"):
         BlindListening([])
+
+
+def test_the_panel_composes_with_the_kept_transformer_too(capsys):
+    from musegen_lessons.models import KEPT_MODELS
+
+    model, vocabulary, _ = load_melody_model(KEPT_MODELS["transformer"])
+    panel = composer(model, vocabulary)
+    controls = {getattr(w, "description", ""): w for w in _all(panel)}
+    controls["seed melody"].value, controls["length (16ths)"].value = "G4 A4 B4", 32
+    controls["Generate"].click()
+    shown = capsys.readouterr().out
+    assert "in C major, starting G4 A4 B4" in shown and "Audio object" in shown
