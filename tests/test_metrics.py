@@ -200,6 +200,36 @@ def test_the_bootstrap_spreads_around_the_set_and_ranks_clear_differences():
     assert np.quantile(means["close"] - means["far"], 0.025) > 0  # the same draws for both: a paired difference
 
 
+def _kde_by_definition(samples, grid):
+    bandwidth = samples.std(ddof=1) * len(samples) ** (-1 / 5)
+    z = (grid[:, None] - samples[None, :]) / bandwidth
+    return np.exp(-0.5 * z**2).sum(axis=1) / (len(samples) * bandwidth * np.sqrt(2 * np.pi))
+
+
+def test_the_density_of_repeated_values_is_the_density_by_definition():
+    samples = np.repeat([0.0, 1.0, 1.5, 4.0], [50, 3, 20, 7])  # distances between histograms repeat like this
+    grid = np.linspace(-2, 6, 500)
+    assert np.allclose(metrics.gaussian_kde(samples, grid), _kde_by_definition(samples, grid), atol=1e-12)
+
+
+def test_the_binned_density_of_many_samples_is_within_a_hair_of_the_density_by_definition():
+    samples = np.random.default_rng(3).gamma(2.0, 1.0, 30_000)  # 30,000 kernels on 1,000 points: binned
+    grid = np.linspace(-1, samples.max() + 1, 1000)
+    assert len(samples) * len(grid) > metrics.EXACT_KERNELS
+    binned, exact = metrics.gaussian_kde(samples, grid), _kde_by_definition(samples, grid)
+    assert np.abs(binned - exact).sum() * (grid[1] - grid[0]) < 1e-3
+    assert not np.allclose(binned, exact, atol=1e-12)  # the binned way really was taken
+
+
+def test_pairwise_distances_come_in_the_order_of_the_pairs():
+    # within one set: (1, 0), (2, 0), (2, 1); distances 3, 4 and 1 on a line
+    assert metrics.pairwise_distances([0.0, 3.0, 4.0]).tolist() == [3.0, 4.0, 1.0]
+    # between two sets: every b for the first a, then for the second; histograms are vectors (3-4-5 triangles)
+    between = metrics.pairwise_distances([[0, 0], [3, 0]], [[3, 4], [0, 1], [0, 4]])
+    assert between.tolist() == [5.0, 1.0, 4.0, 4.0, pytest.approx(10**0.5), 5.0]
+    assert metrics.pairwise_distances([1.0]).shape == (0,)
+
+
 def test_the_binned_density_of_the_bootstrap_equals_the_kernel_density_estimate():
     rng = np.random.default_rng(6)
     reference, melodies = _scales(rng, 10), _scales(rng, 10)
