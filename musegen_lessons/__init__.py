@@ -35,6 +35,10 @@ Glossary: one word for one thing, in the package, the lessons and the checks.
   a training step is one batch, a melody step one 16th note, and the two are never called by the same word alone.
 - **LSTM gates**: i (input), f (forget), g (candidate), o (output), in Keras's order; c is the cell state and h
   the hidden state.
+- **fragment**: a stretch of two whole bars of a 4/4 melody, 32 steps, cut at a bar line (lesson 11). A GAN's
+  **generator** turns **noise** (z) into fragments; its **discriminator** scores how real a fragment looks, and is
+  called the **critic** when its score is not a probability (WGAN-GP). A **copy** is a fragment equal, step for
+  step, to a training fragment.
 - **quick mode** (`MUSEGEN_QUICK=1`) and **full mode**: small data and few epochs for the tests, or the real thing.
 - **errors**: every error the package raises on purpose is a `errors.MuseGenError`; the same condition raises
   the same class wherever it arises (`errors` says which).

@@ -315,6 +315,7 @@ COURSE_MAP = (  # (stage, what it does, the lessons that teach it): every lesson
     ("RNN over time", "LSTM carries\nthe past", "04, 05"),
     ("dilated CNN", "WaveNet, TCN:\nthe view doubles", "09"),
     ("attention", "Transformer: every\nstep looks back", "10"),
+    ("GAN", "a generator\nagainst a critic", "11"),
     ("generation", "sample the next\ntoken, again", "06"),
     ("evaluation", "is it music?\nmeasured", "07"),
     ("four voices", "chords as frames,\nthe JSB benchmark", "08"),

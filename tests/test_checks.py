@@ -14,6 +14,7 @@ from musegen_lessons import (
     dataset,
     encoding,
     equations,
+    gan,
     melody,
     metrics,
     midi,
@@ -85,6 +86,10 @@ REFERENCES = {
     "10.2": attention.causal_mask,
     "10.3": attention.skew,
     "10.4": lambda q, k, v, keys, values: _cached_step(q, k, v, keys, values),
+    "11.1": gan.discriminator_loss,
+    "11.2": gan.generator_loss,
+    "11.3": gan.copy_rate,
+    "11.4": gan.penalty_from_gradients,
 }
 
 
@@ -433,7 +438,70 @@ WRONG_ANSWERS = {
             r"On step \d+ of 20, width 8, at index",
         ),
     ],
+    "11.1": [
+        (  # the labels swapped: 'fake' for real fragments
+            lambda real, fake: gan.discriminator_loss(fake, real),
+            r"For real logits \[4, 1, -1\] \(3 logits\) and fake logits \[-2, 0.5\]",
+        ),
+        (  # one mean over both kinds of logits instead of two means
+            lambda real, fake: float(np.mean(np.concatenate([gan.softplus(-real), gan.softplus(fake)]))),
+            r"For real logits \[0\] \(1 logits\).*the loss is 1.386294; yours is 0.693147",
+        ),
+        (
+            lambda real, fake: _naive_discriminator_loss(real, fake),
+            r"For real logits \[-40\].*yours is inf.*np.logaddexp",
+        ),
+    ],
+    "11.2": [
+        (lambda fake: gan.generator_loss(fake, saturating=True), r"Yours is the saturating loss"),
+        (  # the discriminator's target for fakes: the generator then learns to look fake
+            lambda fake: float(gan.softplus(fake).mean()),
+            r"For fake logits \[0\] \(1 logits\).*For fake logits|For fake logits \[-5, -3, -6\]",
+        ),
+        (  # the sum, not the mean
+            lambda fake: float(gan.softplus(-fake).sum()),
+            r"For fake logits \[-5, -3, -6\] \(3 logits\) the loss is",
+        ),
+    ],
+    "11.3": [
+        (  # distinct copies rather than samples that are copies
+            lambda samples, training: len({tuple(s) for s in samples if any((s == training).all(1))}) / len(samples),
+            r"For 6 samples: the same copy twice",
+        ),
+        (  # each sample against the training fragment at its own index only
+            lambda samples, training: float(np.mean([(s == t).all() for s, t in zip(samples, training)])),
+            r"For 6 samples: the same copy twice",
+        ),
+        (  # near copies counted as copies
+            lambda samples, training: float(np.mean([(s != training).sum(1).min() <= 1 for s in samples])),
+            r"For 6 samples: the same copy twice",
+        ),
+        (  # a count, not a share
+            lambda samples, training: int(sum((s == training).all(1).any() for s in samples)),
+            r"For 6 samples: the same copy twice.*yours is 4",
+        ),
+    ],
+    "11.4": [
+        (  # the norm of each step, not of the whole fragment
+            lambda g: float(np.mean((np.linalg.norm(g, axis=-1) - 1) ** 2)),
+            r"For 3 fragments whose gradients each have norm exactly 1",
+        ),
+        (  # the squared norm
+            lambda g: float(np.mean(((g.reshape(len(g), -1) ** 2).sum(1) - 1) ** 2)),
+            r"For 2 fragments, gradient norms 3 and 1",
+        ),
+        (  # the norm itself, not its distance from 1
+            lambda g: float(np.mean(np.linalg.norm(g.reshape(len(g), -1), axis=1) ** 2)),
+            r"For 3 fragments whose gradients each have norm exactly 1",
+        ),
+    ],
 }
+
+
+def _naive_discriminator_loss(real, fake):
+    """ln σ and ln(1 − σ) straight from the sigmoid: −∞ once σ rounds to 0 or 1 (a wrong answer to 11.1)."""
+    with np.errstate(divide="ignore", over="ignore"):
+        return float(-np.mean(np.log(1 / (1 + np.exp(-real)))) - np.mean(np.log(1 - 1 / (1 + np.exp(-fake)))))
 
 
 def _floor_levels(waveform, levels):

@@ -62,6 +62,14 @@ def audio_durations(page):
     return page.evaluate("() => [...document.querySelectorAll('audio')].map(a => a.duration)")
 
 
+def png_figures(page):
+    """How many PNG figures (matplotlib's) the page shows, each loaded."""
+    return page.evaluate(
+        "() => [...document.querySelectorAll('img')].filter(i => i.src.startsWith('data:image/png')"
+        " && i.naturalWidth > 0).length"
+    )
+
+
 def svg_images(page):
     """The SVG outputs (JupyterLab shows them as <img> data URLs), decoded."""
     sources = page.evaluate(
@@ -89,10 +97,7 @@ def test_lesson_01_shows_an_engraved_score_and_a_piano_roll(page, lab):
     assert error_outputs(page) == []
     scores = svg_images(page)
     assert scores and any('class="note"' in svg for svg in scores), "no engraved score with note heads"
-    piano_rolls = page.evaluate(
-        "() => [...document.querySelectorAll('img')].filter(i => i.src.startsWith('data:image/png')"
-        " && i.naturalWidth > 0).length"
-    )
+    piano_rolls = png_figures(page)
     assert piano_rolls >= 3
     assert all(d > 0 for d in audio_durations(page))
     assert page.errors == []
@@ -142,10 +147,7 @@ def test_lesson_09_shows_its_figures_score_and_plays_notes_and_sound(page, lab):
     assert page.get_by_text("not attempted yet").count() == 5
     scores = svg_images(page)
     assert any('class="note"' in svg for svg in scores), "no engraved score of the WaveNet's melody"
-    figures = page.evaluate(
-        "() => [...document.querySelectorAll('img')].filter(i => i.src.startsWith('data:image/png')"
-        " && i.naturalWidth > 0).length"
-    )
+    figures = png_figures(page)
     assert figures >= 4  # the gradients, the learning curve, time per step, the sound's waveform and spectrogram
     durations = audio_durations(page)
     # the melody, the quiet chorale quantised two ways, and the second of sound the WaveNet wrote
@@ -159,12 +161,25 @@ def test_lesson_10_shows_its_figures_and_score_and_plays_the_transformers_melody
     assert page.get_by_text("not attempted yet").count() == 4  # the student edition's four exercises, waiting
     scores = svg_images(page)
     assert any('class="note"' in svg for svg in scores), "no engraved score of the Transformer's melody"
-    figures = page.evaluate(
-        "() => [...document.querySelectorAll('img')].filter(i => i.src.startsWith('data:image/png')"
-        " && i.naturalWidth > 0).length"
-    )
+    figures = png_figures(page)
     # √d, the sinusoids, memory, the learning curves, the attention maps, the time per step
     assert figures >= 6
     durations = audio_durations(page)
     assert len(durations) >= 1 and all(d > 0 for d in durations)
+    assert page.errors == []
+
+
+def test_lesson_11_shows_the_game_and_plays_the_gans_fragments_as_they_learn(page, lab):
+    open_and_run(page, lab, "11_gan.ipynb")
+    assert error_outputs(page) == []
+    assert page.get_by_text("not attempted yet").count() == 4  # the student edition's four exercises, waiting
+    scores = svg_images(page)
+    # the training fragments, and the two kept generators' fragments
+    assert sum('class="note"' in svg for svg in scores) >= 3, "the engraved fragments are missing"
+    figures = png_figures(page)
+    # D* on the toy, the two losses' slopes, the losses and snapshots of both GANs, the benchmark's curves
+    assert figures >= 7
+    durations = audio_durations(page)
+    # real fragments; the plain GAN at three points; WGAN-GP live; the two kept generators
+    assert len(durations) >= 7 and all(d > 0 for d in durations)
     assert page.errors == []
