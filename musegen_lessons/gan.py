@@ -17,7 +17,7 @@ form) scores how real a fragment looks. They are trained against each other (Goo
 vocabulary at every step, the discriminator reads those probabilities (real fragments are one-hot), and a sample
 becomes tokens afterwards by taking the most likely token at each step (`decode_fragments`): the continuous
 output binarised afterwards of MidiNet and MuseGAN, in token form, and the way Gulrajani et al. trained their
-language GAN (section 6).
+language GAN (section 5.5).
 
 **Collapse and copying**: `count_distinct`, `nearest_fragments` (Hamming distance to the closest training
 fragment), `copy_rate` and lesson 07's longest shared run (`metrics.longest_shared_runs`).
