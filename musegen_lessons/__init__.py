@@ -39,6 +39,8 @@ Glossary: one word for one thing, in the package, the lessons and the checks.
   **generator** turns **noise** (z) into fragments; its **discriminator** scores how real a fragment looks, and is
   called the **critic** when its score is not a probability (WGAN-GP). A **copy** is a fragment equal, step for
   step, to a training fragment.
+- **code**: a VAE's latent vector z for a fragment (lesson 12): the **encoder** gives its mean and log-variance,
+  the **decoder** writes the fragment back from it.
 - **quick mode** (`MUSEGEN_QUICK=1`) and **full mode**: small data and few epochs for the tests, or the real thing.
 - **errors**: every error the package raises on purpose is a `errors.MuseGenError`; the same condition raises
   the same class wherever it arises (`errors` says which).
