@@ -316,6 +316,7 @@ COURSE_MAP = (  # (stage, what it does, the lessons that teach it): every lesson
     ("dilated CNN", "WaveNet, TCN:\nthe view doubles", "09"),
     ("attention", "Transformer: every\nstep looks back", "10"),
     ("GAN", "a generator\nagainst a critic", "11"),
+    ("VAE", "a map of melodies\nto walk across", "12"),
     ("generation", "sample the next\ntoken, again", "06"),
     ("evaluation", "is it music?\nmeasured", "07"),
     ("four voices", "chords as frames,\nthe JSB benchmark", "08"),

@@ -21,6 +21,7 @@ from musegen_lessons import (
     notation,
     polyphony,
     training,
+    vae,
 )
 from musegen_lessons.checks import (
     FAILED,
@@ -90,6 +91,9 @@ REFERENCES = {
     "11.2": gan.generator_loss,
     "11.3": gan.copy_rate,
     "11.4": gan.penalty_from_gradients,
+    "12.1": vae.gaussian_kl,
+    "12.2": vae.reparameterise,
+    "12.3": vae.slerp,
 }
 
 
@@ -493,6 +497,37 @@ WRONG_ANSWERS = {
         (  # the norm itself, not its distance from 1
             lambda g: float(np.mean(np.linalg.norm(g.reshape(len(g), -1), axis=1) ** 2)),
             r"For 3 fragments whose gradients each have norm exactly 1",
+        ),
+    ],
+    "12.1": [
+        (  # the −1 forgotten: the prior itself is charged
+            lambda mean, log_variance: 0.5 * np.sum(mean**2 + np.exp(log_variance) - log_variance, axis=-1),
+            r"On a code equal to the prior \(mean 0, log-variance 0\), at index \(0,\), the package gives 0.00000",
+        ),
+        (  # σ where σ² belongs
+            lambda mean, log_variance: 0.5 * np.sum(mean**2 + np.exp(0.5 * log_variance) - 1 - log_variance, axis=-1),
+            r"On one dimension, mean 1 and log-variance 1, at index",
+        ),
+        (  # the mean over the dimensions, not the sum
+            lambda mean, log_variance: 0.5 * np.mean(mean**2 + np.exp(log_variance) - 1 - log_variance, axis=-1),
+            r"On 3 fragments' codes of 16 dimensions, at index",
+        ),
+    ],
+    "12.2": [
+        (  # the variance where the standard deviation belongs
+            lambda mean, log_variance, noise: mean + np.exp(log_variance) * noise,
+            r"On a code with log-variance ln 4 \(σ = 2\), at index",
+        ),
+        (lambda mean, log_variance, noise: mean + log_variance * noise, r"On a code with log-variance 0 \(σ = 1\)"),
+    ],
+    "12.3": [
+        (  # a straight line: right at the ends only
+            lambda z0, z1, t: (1 - t) * z0 + t * z1,
+            r"On a quarter circle of radius 2, \[2, 0\] to \[0, 2\], t = 0.25, at index",
+        ),
+        (  # the ends swapped
+            lambda z0, z1, t: vae.slerp(z1, z0, t),
+            r"On a quarter circle of radius 2, \[2, 0\] to \[0, 2\], t = 0.0, at index",
         ),
     ],
 }

@@ -183,3 +183,17 @@ def test_lesson_11_shows_the_game_and_plays_the_gans_fragments_as_they_learn(pag
     # real fragments; the plain GAN at three points; WGAN-GP live; the two kept generators
     assert len(durations) >= 7 and all(d > 0 for d in durations)
     assert page.errors == []
+
+
+def test_lesson_12_engraves_and_plays_the_walk_across_the_map(page, lab):
+    open_and_run(page, lab, "12_vae.ipynb")
+    assert error_outputs(page) == []
+    assert page.get_by_text("not attempted yet").count() == 3  # the student edition's three exercises, waiting
+    scores = svg_images(page)
+    # the walk through the map, the walk through note space, the samples from the prior
+    assert sum('class="note"' in svg for svg in scores) >= 3, "the engraved walks and samples are missing"
+    assert png_figures(page) >= 2  # the learning curves, the attribute vector
+    durations = audio_durations(page)
+    # both walks, the prior's samples, the attribute vector's three versions
+    assert len(durations) >= 4 and all(d > 0 for d in durations)
+    assert page.errors == []
