@@ -17,8 +17,6 @@ import numpy as np
 from _results import save_results
 
 from musegen_lessons import gan
-from musegen_lessons.corpus import load_melodies
-from musegen_lessons.dataset import build_dataset
 from musegen_lessons.generate import NumpyStepGenerator
 from musegen_lessons.lesson import quiet_tensorflow
 from musegen_lessons.models import load_melody_model
@@ -32,11 +30,7 @@ NAMES = {"gan": "GAN (non-saturating)", "wgan-gp": "WGAN-GP"}
 
 
 def main():
-    dataset = build_dataset(load_melodies("chorales", quick=False).pieces)
-    vocabulary = dataset.vocabulary
-    training = gan.cut_fragments(dataset.pieces["train"])
-    held_out = gan.cut_fragments(dataset.pieces["test"])
-    melodies = [p.tokens for p in dataset.pieces["train"]]
+    vocabulary, training, held_out, melodies = gan.chorale_fragments()
     one_hot = gan.fragments_to_one_hot(training, vocabulary)
     print(f"{len(training):,} training fragments ({gan.count_distinct(training):,} distinct), {len(held_out)} held out")
 

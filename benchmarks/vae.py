@@ -18,8 +18,6 @@ import numpy as np
 from _results import RESULTS, save_results
 
 from musegen_lessons import gan, vae
-from musegen_lessons.corpus import load_melodies
-from musegen_lessons.dataset import build_dataset
 from musegen_lessons.lesson import quiet_tensorflow
 
 quiet_tensorflow()  # before anything imports TensorFlow
@@ -29,11 +27,7 @@ FAMILIES = ("training fragments", "CNN + LSTM (lesson 05), temperature 1.0", "GA
 
 
 def main():
-    dataset = build_dataset(load_melodies("chorales", quick=False).pieces)
-    vocabulary = dataset.vocabulary
-    training = gan.cut_fragments(dataset.pieces["train"])
-    held_out = gan.cut_fragments(dataset.pieces["test"])
-    melodies = [p.tokens for p in dataset.pieces["train"]]
+    vocabulary, training, held_out, melodies = gan.chorale_fragments()
     train_ids = np.array([vocabulary.encode(f) for f in training])
     held_out_ids = np.array([vocabulary.encode(f) for f in held_out])
     prior = np.random.default_rng(0).normal(size=(SAMPLES, vae.LATENT_DIM))

@@ -76,6 +76,20 @@ def cut_fragments(pieces, bars=FRAGMENT_BARS):
     return fragments
 
 
+def chorale_fragments():
+    """The chorales' fragments as lessons 11 and 12 and their benchmarks use them, from the tune-disjoint split of
+    every melody benchmark: (vocabulary, training fragments, held-out fragments, training melodies as token lists).
+
+    Lesson: 11_gan (lesson 12 trains on the same)
+    """
+    from .corpus import load_melodies
+    from .dataset import build_dataset
+
+    dataset = build_dataset(load_melodies("chorales", quick=False).pieces)
+    training, held_out = cut_fragments(dataset.pieces["train"]), cut_fragments(dataset.pieces["test"])
+    return dataset.vocabulary, training, held_out, [piece.tokens for piece in dataset.pieces["train"]]
+
+
 def fragments_to_one_hot(fragments, vocabulary):
     """Token fragments as a float32 array (fragments, steps, vocabulary size), one-hot at every step.
 
