@@ -92,9 +92,10 @@ def run_baselines(dataset, orders=(1, 2, 3, 4, 5), long_orders=(6, 8, 12, 16)):
 
     Lesson: 05_keras_model
 
-    Orders 1 to 5 each get the smoothing (add-k, absolute discounting or Witten–Bell) that does best on the
-    validation split; the long-context model is Witten–Bell with the order from `long_orders` that does best there,
-    and so is the n-gram by position, which also knows where in the bar the next token falls, as the network does.
+    Orders 1 to 5 each get the smoothing (add-k, absolute discounting, Witten–Bell or Kneser–Ney) that does best on
+    the validation split; the long-context model is the order from `long_orders` and the smoothing (Witten–Bell or
+    Kneser–Ney) that do best there. The n-gram by position, which also knows where in the bar the next token falls,
+    as the network does, is Witten–Bell with the order that does best.
     """
     vocabulary, size = dataset.vocabulary, len(dataset.vocabulary)
     encoded = {split: [vocabulary.encode(p.tokens) for p in pieces] for split, pieces in dataset.pieces.items()}
@@ -102,7 +103,10 @@ def run_baselines(dataset, orders=(1, 2, 3, 4, 5), long_orders=(6, 8, 12, 16)):
     for order in orders:
         model, _ = tune_ngram(order, encoded["train"], encoded["valid"], size)
         rows.append(_baseline_row(f"{order}-gram", model, dataset, vocabulary))
-    candidates = [NGramModel(order, size).fit(encoded["train"]) for order in long_orders]
+    long_smoothings = [("witten-bell", {})] + [("kneser-ney", {"discount": d}) for d in (0.5, 0.7, 0.9)]
+    candidates = [
+        tune_ngram(order, encoded["train"], encoded["valid"], size, long_smoothings)[0] for order in long_orders
+    ]
     best = min(candidates, key=lambda m: m.nll(encoded["valid"]))
     rows.append(_baseline_row(f"long-context {best.order}-gram", best, dataset, vocabulary))
     positions = {split: [step_positions(p) for p in pieces] for split, pieces in dataset.pieces.items()}
