@@ -171,6 +171,15 @@ def build_dataset(
         raise MelodyError(f"The pieces use pitches {outside} that the given vocabulary does not hold.")
     split = split_by_tune(pieces, fractions, seed)
     by_split = {name: [pieces[i] for i in split[name]] for name in SPLITS}
+    return dataset_from_splits(by_split, vocabulary, window_steps, stride, augment)
+
+
+def dataset_from_splits(by_split, vocabulary, window_steps=WINDOW_STEPS, stride=1, augment=()):
+    """Cut pieces already split ({'train': [...], 'valid': [...], 'test': [...]}) into windows of a vocabulary's ids.
+
+    Lesson: 02_preprocessing (`build_dataset` splits by tune first); 05_keras_model (the folds of the published
+    protocol, `literature`)
+    """
     windows, positions = {}, {}
     for name in SPLITS:
         melodies = [(_tokens(p), step_positions(p)) for p in by_split[name]]
@@ -188,7 +197,7 @@ def build_dataset(
         empty = np.zeros((0, window_steps), np.int32)
         windows[name] = (_stack([c[0][0] for c in cut], empty), _stack([c[0][1] for c in cut], empty))
         positions[name] = _stack([c[1] for c in cut], empty)
-    return MelodyDataset(vocabulary, by_split, windows, positions, window_steps, tuple(augment))
+    return MelodyDataset(vocabulary, dict(by_split), windows, positions, window_steps, tuple(augment))
 
 
 def make_tf_dataset(inputs, targets, batch_size=64, shuffle=True, seed=0, positions=None):
