@@ -211,6 +211,7 @@ def tune_ngram(order, train, valid, vocab_size, smoothings=None):
 
 
 ESCAPES = ("a", "b", "c", "d", "x")
+EXCLUDES = ("predicted", "seen")
 # Each escape method as Bunton's weighting λ(s) = count(s) / (count(s) + t(s) / d) with every count shifted by k
 # (Pearce 2005, §6.2.3.4): B and D make a symbol novel until it has been seen twice, or one and a half times.
 _ESCAPE_K = {"a": 0.0, "b": -1.0, "c": 0.0, "d": -0.5, "x": 0.0}
@@ -238,7 +239,10 @@ class PPM:
     - `interpolated=False` **blends** (backs off): a symbol seen in a context gets λ·count/n there, the rest of the
       probability goes down to the next shorter context for the others. `True` **interpolates**: every context
       adds its share to every symbol it has seen.
-    - **exclusion** (always on): a shorter context does not count the symbols the longer one above it has seen.
+    - **exclusion** (always on): a shorter context does not count the symbols the longer one above it predicted.
+      Under escape B a symbol seen once in a context is novel there (Pearce 2005, §6.2.3.2), so `exclude='predicted'`
+      lets a shorter context predict it; `'seen'` leaves it out below too, as IDyOM's code does. The other escape
+      methods predict every symbol they have seen, so for them the two are the same.
     - `update_exclusion=True`: after a symbol, only the contexts it was novel in, and the longest it had been seen
       in, count it (Moffat 1990).
     - `order`: the longest context used (a global order bound); None is **PPM\\***: the shortest *deterministic*
@@ -250,7 +254,11 @@ class PPM:
         alphabet_size: symbols are the integers 0 .. alphabet_size − 1.
     """
 
-    def __init__(self, alphabet_size, order=None, escape="c", interpolated=True, update_exclusion=False):
+    def __init__(
+        self, alphabet_size, order=None, escape="c", interpolated=True, update_exclusion=False, exclude="predicted"
+    ):
+        if exclude not in EXCLUDES:
+            raise ChoiceError(f"exclude must be one of {EXCLUDES}, not {exclude!r}")
         if escape not in ESCAPES:
             raise ChoiceError(f"escape must be one of {ESCAPES}, not {escape!r}")
         if order is not None and order < 0:
@@ -259,7 +267,7 @@ class PPM:
             raise ChoiceError(f"A PPM model needs an alphabet of one symbol or more, not {alphabet_size}.")
         self.alphabet_size, self.order, self.escape = int(alphabet_size), order, escape
         self.interpolated, self.update_exclusion = bool(interpolated), bool(update_exclusion)
-        self.k, self.d = _ESCAPE_K[escape], _ESCAPE_D[escape]
+        self.k, self.d, self.exclude = _ESCAPE_K[escape], _ESCAPE_D[escape], exclude
         # context (a tuple of symbols) -> {symbol: [full count, update-excluded count]}
         self.counts = defaultdict(dict)
 
@@ -314,8 +322,8 @@ class PPM:
                     p[s] += escape * share
                 elif s not in excluded and share > 0:
                     p[s] = escape * share
-            # Exclusion: the next context leaves out what this one predicted (under B, not a symbol seen only once).
-            excluded = frozenset(s for s, c in seen.items() if c + self.k > 0)
+            # Exclusion: the next context leaves out what this one predicted (under B, not a symbol seen only once)
+            excluded = frozenset(s for s, c in seen.items() if self.exclude == "seen" or c + self.k > 0)
             escape *= 1.0 - weight
         # Order −1: uniform over the symbols the empty context does not predict (plus one, as IDyOM counts them).
         uniform = 1.0 / (self.alphabet_size + 1 - len(excluded))

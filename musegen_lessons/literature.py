@@ -38,8 +38,8 @@ from .corpus import (
     soprano_part,
     write_json,
 )
-from .dataset import dataset_from_splits
-from .encoding import SPECIAL_TOKENS, Vocabulary, notes_to_tokens, transpose_tokens
+from .dataset import dataset_from_splits, group_by_tune
+from .encoding import SPECIAL_TOKENS, Vocabulary, notes_to_tokens, transpose_tokens, validate_tokens
 from .errors import ChoiceError, MelodyError
 from .melody import transposition_to_c
 from .notation import parse_key
@@ -151,15 +151,9 @@ def load_protocol_melodies(cache=True, progress=True):
     source = {"format": CACHE_FORMAT, "music21": music21.__version__}
     path = cache_dir() / "literature-chorales.json"
     with cache_lock(path):
-        if cache and path.is_file():
-            try:
-                data = json.loads(path.read_text())
-                if data["source"] == source:
-                    pieces = [Piece(**p) for p in data["pieces"]]
-                    dropped = {k: [tuple(w) for w in v] for k, v in data["dropped_notes"].items()}
-                    return ProtocolCorpus(pieces, dropped)
-            except (ValueError, KeyError, TypeError):
-                pass  # damaged: read the corpus again
+        cached = read_protocol_cache(path, source) if cache else None
+        if cached is not None:
+            return cached
         results = parallel_map(_extract_melody, protocol_chorale_names(), progress, desc="reading BWV 253-438")
         pieces, dropped = [piece for piece, _ in results], {}
         for _, left_out in results:
@@ -168,6 +162,27 @@ def load_protocol_melodies(cache=True, progress=True):
         if cache:
             write_json(path, {"source": source, "pieces": [asdict(p) for p in pieces], "dropped_notes": dropped})
         return ProtocolCorpus(pieces, dropped)
+
+
+def read_protocol_cache(path, source):
+    """The cached `ProtocolCorpus`, or None when the file is missing, made by another version, or damaged (then it
+    says so, and the caller reads the corpus again).
+
+    Lesson: 05_keras_model
+    """
+    if not Path(path).is_file():
+        return None
+    try:
+        data = json.loads(Path(path).read_text())
+        if data["source"] != source:
+            return None
+        pieces = [Piece(**p) for p in data["pieces"]]
+        for piece in pieces:  # JSON of the right shape can still hold nonsense: checked, not trusted
+            validate_tokens(piece.tokens)
+        return ProtocolCorpus(pieces, {k: [tuple(w) for w in v] for k, v in data["dropped_notes"].items()})
+    except (ValueError, KeyError, TypeError) as error:
+        print(f"The cache {path} is damaged ({type(error).__name__}); reading the chorales again.")
+        return None
 
 
 GRACE_NOTES = "grace notes"
@@ -269,6 +284,23 @@ def load_folds(pieces, path=FOLDS_PATH):
             f"unknown {extra[:3]}, {len(dealt)} dealt): they were made for another corpus."
         )
     return folds
+
+
+def tunes_across_folds(corpus, folds):
+    """The ids of the melodies whose tune (`dataset.group_by_tune`, in C major or A minor) is also the tune of a
+    melody in another fold: when such a melody is tested, the model has learned its tune.
+
+    Lesson: 05_keras_model
+
+    The published protocol deals melodies, not tunes, into folds; lesson 02 splits by tune so that this cannot happen.
+    """
+    fold_of = {piece_id: f for f, fold in enumerate(folds) for piece_id in fold}
+    pieces = [key_normalise(p) for p in corpus.pieces]
+    shared = []
+    for members in group_by_tune(pieces).values():
+        ids = [pieces[i].id for i in members]
+        shared += [i for i in ids if any(fold_of[j] != fold_of[i] for j in ids)]
+    return sorted(shared)
 
 
 def split_fold(pieces, folds, test_fold):

@@ -291,7 +291,12 @@ def test_an_empty_ppm_model_is_uniform():
 
 @pytest.mark.parametrize(
     "arguments, message",
-    [({"escape": "e"}, "escape"), ({"order": -1}, "order"), ({"alphabet_size": 0}, "alphabet")],
+    [
+        ({"escape": "e"}, "escape"),
+        ({"order": -1}, "order"),
+        ({"alphabet_size": 0}, "alphabet"),
+        ({"exclude": "all"}, "exclude"),
+    ],
 )
 def test_impossible_ppm_settings_are_refused(arguments, message):
     with pytest.raises(ValueError, match=message):
@@ -352,3 +357,25 @@ def test_kneser_ney_continuations_drop_the_oldest_token():
     # 0 1 2, 3 1 2, 1 1 2: the context "1" was followed by 2 after three different tokens (0, 3 and 1)
     model = NGramModel(3, 4, "kneser-ney").fit([[0, 1, 2], [3, 1, 2], [1, 1, 2]])
     assert model._count_continuations()[1][(1,)] == {2: 3}
+
+
+@pytest.mark.parametrize(
+    "exclude, expected",
+    [
+        # 0 1 0 2 0 2, order 1, escape B, blending. After 0: 1 once (still novel), 2 twice: λ = 1 / (1 + 2), 2 gets ⅓.
+        # 'predicted': the empty context leaves out only 2: n = (3 − 1) + (1 − 1) = 2, λ = 2 / (2 + 3), 0 gets
+        # ⅔ · 0.4 = 4/15; 1 is still novel; escape 0.4 · 1 / (3 + 1 − 2 predicted) = 0.2 to 1. Sum 12/15.
+        ("predicted", np.array([4 / 15, 0.2, 1 / 3]) / 0.8),
+        # 'seen': the empty context leaves out 1 and 2; 0 gets 4/15 again; order −1 is 1 / (3 + 1 − 3 seen): 0.4 to 1.
+        ("seen", np.array([4 / 15, 0.4, 1 / 3])),
+    ],
+)
+def test_escape_b_excludes_what_was_predicted_or_what_was_seen(exclude, expected):
+    model = PPM(3, order=1, escape="b", interpolated=False, exclude=exclude).fit([[0, 1, 0, 2, 0, 2]])
+    assert model.distribution([0]) == pytest.approx(expected)
+
+
+def test_for_escape_c_both_exclusions_are_the_same():
+    seen = PPM(5, escape="c", exclude="seen").fit(TUNING_TRAIN)
+    predicted = PPM(5, escape="c", exclude="predicted").fit(TUNING_TRAIN)
+    assert seen.distribution([1, 1, 2]) == pytest.approx(predicted.distribution([1, 1, 2]))

@@ -1,6 +1,7 @@
 """The published protocol (musegen_lessons.literature): music21's chorale melodies BWV 253–438, the saved folds, and
 bits per note, for PPM and for a network. Reads the real corpus (cached after the first read)."""
 
+import dataclasses
 import json
 
 import numpy as np
@@ -200,3 +201,31 @@ def test_a_network_reading_in_c_is_scored_on_the_pitches_as_written(protocol, un
     second = next(step for step, token in enumerate(moved[0].tokens) if step > 0 and isinstance(token, int))
     over_pitches = rows[second - 1][vocabulary.encode([p + moved[0].transposition for p in protocol.alphabet])]
     assert distributions[0][1] == pytest.approx(over_pitches / over_pitches.sum(), rel=1e-5)
+
+
+def test_some_melodies_share_their_tune_with_another_fold(protocol, folds):
+    shared = literature.tunes_across_folds(protocol, folds)
+    assert len(shared) == 28 and len(set(shared)) == 28
+    one_fold = [[p.id for p in protocol.pieces]] * 1
+    assert literature.tunes_across_folds(protocol, one_fold) == []  # all in one fold: nothing is shared across
+
+
+@pytest.mark.parametrize(
+    "content",
+    ["{not json", '{"source": {}, "pieces": []}', "SOURCE_WITH_BAD_TOKENS"],
+    ids=["not JSON", "another version", "tokens that break the rules"],
+)
+def test_a_damaged_or_stale_cache_is_read_again_not_trusted(protocol, tmp_path, content):
+    import music21
+
+    source = {"format": literature.CACHE_FORMAT, "music21": music21.__version__}
+    if content == "SOURCE_WITH_BAD_TOKENS":
+        piece = {**dataclasses.asdict(protocol.pieces[0]), "tokens": ["HOLD", 60]}  # HOLD with nothing to hold
+        content = json.dumps({"source": source, "pieces": [piece], "dropped_notes": {}})
+    path = tmp_path / "literature-chorales.json"
+    path.write_text(content)
+    assert literature.read_protocol_cache(path, source) is None
+    path.write_text(
+        json.dumps({"source": source, "pieces": [dataclasses.asdict(protocol.pieces[0])], "dropped_notes": {}})
+    )
+    assert literature.read_protocol_cache(path, source).pieces == protocol.pieces[:1]
