@@ -21,7 +21,8 @@ Glossary: one word for one thing, in the package, the lessons and the checks.
 - **piece**, **melody**, **tune**: a piece is one item of a collection (a chorale, a folk song); its melody is
   the one line taken from it, as tokens; a tune is what several pieces share when Bach harmonised one hymn tune
   more than once (the split keeps a tune's pieces together).
-- **split**: train, valid and test (`dataset.SPLITS`), always by tune. A **window** is a stretch of a melody
+- **split**: train, valid and test (`dataset.SPLITS`), always by tune (the published protocol's folds, which
+  are not, are folds). A **window** is a stretch of a melody
   with its next-token targets.
 - **melody** (the object): `melody.Melody`, tokens with the key, the time signature and the upbeat they are in;
   what a score and a MIDI file are made from.
@@ -41,6 +42,10 @@ Glossary: one word for one thing, in the package, the lessons and the checks.
   step, to a training fragment.
 - **code**: a VAE's latent vector z for a fragment (lesson 12): the **encoder** gives its mean and log-variance,
   the **decoder** writes the fragment back from it.
+- **context**: the notes (or tokens) just before the one predicted, as an n-gram or PPM counts them; its **order**
+  is its length. PPM **escapes** from a context to the next shorter one for what the context has not seen.
+- **fold**: one tenth of the published protocol's melodies (lesson 05, `literature`); each is tested once, on a
+  model trained on the others. Its score is in **bits per note** (log₂, per note, pitch only), never nats.
 - **quick mode** (`MUSEGEN_QUICK=1`) and **full mode**: small data and few epochs for the tests, or the real thing.
 - **errors**: every error the package raises on purpose is a `errors.MuseGenError`; the same condition raises
   the same class wherever it arises (`errors` says which).

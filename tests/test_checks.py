@@ -65,6 +65,11 @@ REFERENCES = {
     "05.3": lambda vocab_size: _specified_model(vocab_size),
     "05.4": lambda: {question: verdict for question, (verdict, _) in _benchmark_changes().items()},
     "05.5": lambda p, targets: training.next_token_scores(np.log(p), targets)["onset_accuracy"],
+    "05.6": lambda counts, lower: (
+        (counts + np.count_nonzero(counts) * lower) / (counts.sum() + np.count_nonzero(counts))
+        if counts.sum()
+        else lower
+    ),
     "06.1": lambda p, temperature: (lambda q: q / q.sum())(np.asarray(p, float) ** (1 / temperature)),
     "06.2": lambda p, k: _top_k(np.asarray(p, float), k),
     "06.3": lambda: _outside_the_key_measured(),
@@ -294,6 +299,21 @@ WRONG_ANSWERS = {
             lambda p, targets: float(np.mean(p.argmax(axis=1) == targets)),
             r"For <lambda>\(array of shape \(143, \d+\), array of shape \(143,\)\) the answer is",
         )
+    ],
+    "05.6": [
+        (  # escape method A: one count of escape, whatever the number of symbols seen
+            lambda counts, lower: (
+                counts.sum() / (counts.sum() + 1) * counts / max(counts.sum(), 1) + lower / (counts.sum() + 1)
+            ),
+            r"For the counts \[.*\] the answer is .*, yours was .* λ = n / \(n \+ t\)",
+        ),
+        (  # forgets the context never seen: 0 / 0
+            lambda counts, lower: (
+                counts.sum() / (counts.sum() + np.count_nonzero(counts)) * counts / counts.sum()
+                + np.count_nonzero(counts) / (counts.sum() + np.count_nonzero(counts)) * lower
+            ),
+            r"For the counts \[0\.0, 0\.0, 0\.0, 0\.0\] .* passes `lower` on unchanged",
+        ),
     ],
     "06.1": [
         (

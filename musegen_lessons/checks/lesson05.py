@@ -200,3 +200,41 @@ def benchmark_changes():
         spread = f" ± {std:.3f}" if setting in measured["spread_over_seeds"] else ", one run"
         changes[question] = (verdict, f"{base:.3f} ± {base_std:.3f} to {value:.3f}{spread}")
     return changes
+
+
+@exercise(
+    "05.6",
+    "my_escape_c",
+    "one context of PPM, escape method C",
+    setup=NUMPY,
+    references=("musegen_lessons.baselines.PPM", "musegen_lessons.baselines.NGramModel"),
+)
+def check_escape_c(fn):
+    ids = _chorale_ids()
+    size = int(ids.max()) + 1
+    lower = np.bincount(ids, minlength=size) + 1.0
+    lower /= lower.sum()  # the empty context: how often each token comes, with one added
+    cases = [
+        (np.bincount(ids[1:][ids[:-1] == 1], minlength=size).astype(float), lower),  # after HOLD
+        (np.array([3.0, 0.0, 1.0, 0.0]), np.full(4, 0.25)),
+        (np.zeros(4), np.array([0.1, 0.2, 0.3, 0.4])),  # a context never seen
+    ]
+    for counts, shorter in cases:
+        n, t = counts.sum(), np.count_nonzero(counts)
+        expected = (counts + t * shorter) / (n + t) if n > 0 else shorter
+        got = np.asarray(call(fn, counts.copy(), shorter.copy()), dtype=float)
+        if got.shape != expected.shape or not np.allclose(got, expected, atol=1e-9):
+            given = f"the counts {describe(counts.tolist())} and the shorter context's "
+            given += describe(shorter.round(3).tolist())
+            answers = (
+                f"the answer is {describe(expected.round(4).tolist())}, yours was {describe(got.round(4).tolist())}"
+            )
+            raise CheckFailed(
+                f"For {given} {answers}. λ = n / (n + t), with n the total count and t the number of different symbols "
+                "seen; then λ · counts / n + (1 − λ) · lower. A context with no counts passes `lower` on unchanged."
+            )
+    n, t = cases[0][0].sum(), np.count_nonzero(cases[0][0])
+    return (
+        f"after HOLD in the chorale ({int(n)} times, {t} different tokens next) λ = {n / (n + t):.2f}: "
+        "this is Witten–Bell smoothing, (c + t · p_lower) / (n + t)."
+    )
