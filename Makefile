@@ -11,7 +11,7 @@ NBVAL := --nbval-lax --nbval-cell-timeout=600
 # cells, a module's fixtures) on one worker, in order.
 PARALLEL := -n auto --dist loadfile
 
-.PHONY: lab lint test test-unit test-browser test-notebooks release bench clean
+.PHONY: lab lint test test-unit test-browser test-notebooks test-book book release bench clean
 
 # JupyterLab reads course-wide settings (no news pop-up, no update checks: the course is offline) from here.
 LAB_SETTINGS := $(VENV)/share/jupyter/lab/settings
@@ -28,7 +28,8 @@ lab: $(STAMP)
 # Style first (seconds), then everything, as CI runs it: unit tests, both editions of every lesson in quick mode,
 # the grader and the browser tests.
 test: lint
-	MUSEGEN_QUICK=1 $(BIN)/python -m pytest tests notebooks solutions $(NBVAL) $(PARALLEL) -p no:cacheprovider
+	MUSEGEN_QUICK=1 $(BIN)/python -m pytest tests notebooks solutions $(NBVAL) $(PARALLEL) -p no:cacheprovider \
+		--ignore=tests/browser/test_site.py
 
 # ruff: the package, tests, benchmarks and the solution edition's code cells (settings in pyproject.toml).
 lint: $(STAMP)
@@ -36,14 +37,23 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 
 test-unit: $(STAMP)
-	MUSEGEN_QUICK=1 $(BIN)/python -m pytest tests $(PARALLEL) -p no:cacheprovider
+	MUSEGEN_QUICK=1 $(BIN)/python -m pytest tests $(PARALLEL) -p no:cacheprovider --ignore=tests/browser/test_site.py
 
 # Only the end-to-end tests: the lessons in JupyterLab in headless Chromium (skipped when Chromium is missing).
 test-browser: $(STAMP)
-	MUSEGEN_QUICK=1 $(BIN)/python -m pytest tests/browser -p no:cacheprovider -v
+	MUSEGEN_QUICK=1 $(BIN)/python -m pytest tests/browser -p no:cacheprovider -v --ignore=tests/browser/test_site.py
 
 test-notebooks: $(STAMP)
 	MUSEGEN_QUICK=1 $(BIN)/python -m pytest notebooks solutions $(NBVAL) $(PARALLEL) -p no:cacheprovider
+
+# The course as a website in build/book/full/html (Sphinx and MyST-NB), every lesson executed in full mode; a
+# rebuild executes only the lessons whose code changed.
+book: $(STAMP)
+	$(BIN)/musegen book
+
+# The website built in quick mode (build/book/quick/html), then every page opened in Chromium.
+test-book: $(STAMP)
+	$(BIN)/python -m pytest tests/browser/test_site.py -p no:cacheprovider -v
 
 # Regenerate the student edition from the solution edition (refuses to overwrite a student's work).
 release: $(STAMP)
@@ -54,4 +64,4 @@ bench: $(STAMP)
 	for script in benchmarks/[!_]*.py; do $(BIN)/python $$script || exit 1; done
 
 clean:
-	rm -rf $(VENV) notebooks/output solutions/output
+	rm -rf $(VENV) notebooks/output solutions/output build

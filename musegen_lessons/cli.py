@@ -58,6 +58,8 @@ def main(argv=None):
     grade_parser.add_argument("--json", type=Path, metavar="FILE", help="also write the results as JSON")
     grade_parser.add_argument("--timeout", type=float, default=120, metavar="SECONDS", help="limit per exercise")
     grade_parser.add_argument("--full", action="store_true", help="run in full mode instead of quick mode")
+    book_parser = commands.add_parser("book", help="build the course's website in build/book/ (Sphinx, MyST-NB)")
+    book_parser.add_argument("--quick", action="store_true", help="execute the lessons in quick mode (for tests)")
     commands.add_parser("exercises", help="list the exercises: what each answer may rely on, and its references")
 
     train_parser = commands.add_parser("train", help="train the melody model and save it with its metrics")
@@ -150,6 +152,8 @@ def main(argv=None):
             return _train(args, argv)
         if args.command == "compose":
             return _compose(args)
+        if args.command == "book":
+            return _book(args)
         if args.command == "exercises":
             from .grade import exercise_table
 
@@ -173,6 +177,14 @@ def _release(args):
         print(f"The student edition in {args.notebooks}/ matches {args.solutions}/.")
         return 0
     print(f"Wrote {len(changed)} notebook(s)" + "".join(f"\n  {path}" for path in changed))
+    return 0
+
+
+def _book(args):
+    from .book import build_site
+
+    html = build_site(quick=args.quick)
+    print(f"The site is in {html}/; open {html / 'index.html'} in a browser.")
     return 0
 
 

@@ -56,3 +56,7 @@ class ReleaseError(MuseGenError, RuntimeError):
 
 class GradeError(MuseGenError, RuntimeError):
     """A submitted notebook that cannot be graded at all (unreadable, or not one of the course's lessons)."""
+
+
+class BookError(MuseGenError, RuntimeError):
+    """The course's website cannot be staged or built: a lesson or a README section is missing, or Sphinx failed."""

@@ -21,33 +21,65 @@ STUB_LINE = "raise NotImplementedError()"
 _MARKER = re.compile(r"^(\s*)### (BEGIN|END) (SOLUTION|HIDDEN TESTS)\s*$")
 
 
-def student_source(source, markdown=False, where="a cell"):
-    """Return a cell's source with solutions replaced by stubs and hidden tests removed.
+def _regions(source, where):
+    """Yield (line, indent, region, edge) for each line: region is 'SOLUTION', 'HIDDEN TESTS' or None; on a marker
+    line edge is 'BEGIN' or 'END' (with the region it opens or closes), otherwise None.
 
     Raises:
         ReleaseError: a BEGIN without its END, an END without its BEGIN, or nested regions.
     """
-    out, region = [], None
+    region = None
     for line in source.splitlines():
         match = _MARKER.match(line)
         if match is None:
-            if region is None:
-                out.append(line)
+            yield line, "", region, None
             continue
         indent, edge, kind = match.groups()
         if edge == "BEGIN":
             if region is not None:
                 raise ReleaseError(f"{where}: '### BEGIN {kind}' inside an open {region} region.")
             region = kind
-            if kind == "SOLUTION":
-                out.extend(["YOUR ANSWER HERE"] if markdown else [f"{indent}# YOUR CODE HERE", f"{indent}{STUB_LINE}"])
+            yield line, indent, kind, edge
         else:
             if region != kind:
                 raise ReleaseError(f"{where}: '### END {kind}' without a matching '### BEGIN {kind}'.")
             region = None
+            yield line, indent, kind, edge
     if region is not None:
         raise ReleaseError(f"{where}: '### BEGIN {region}' is never closed with '### END {region}'.")
+
+
+def student_source(source, markdown=False, where="a cell"):
+    """Return a cell's source with solutions replaced by stubs and hidden tests removed.
+
+    Raises:
+        ReleaseError: a BEGIN without its END, an END without its BEGIN, or nested regions.
+    """
+    out = []
+    for line, indent, region, edge in _regions(source, where):
+        if edge == "BEGIN" and region == "SOLUTION":
+            out.extend(["YOUR ANSWER HERE"] if markdown else [f"{indent}# YOUR CODE HERE", f"{indent}{STUB_LINE}"])
+        elif region is None:
+            out.append(line)
     return "\n".join(out)
+
+
+def solution_source(source, where="a cell"):
+    """Return a cell's source with its solutions kept but their markers dropped, and hidden tests removed: the
+    solution edition as the course's website shows it (`musegen book`).
+
+    Returns:
+        (source, whether the cell held a solution).
+
+    Raises:
+        ReleaseError: a BEGIN without its END, an END without its BEGIN, or nested regions.
+    """
+    out, solved = [], False
+    for line, _, region, edge in _regions(source, where):
+        solved = solved or region == "SOLUTION"
+        if edge is None and region in (None, "SOLUTION"):
+            out.append(line)
+    return "\n".join(out), solved
 
 
 def student_notebook(nb, lesson):

@@ -28,6 +28,8 @@ CHROMIUM_FLAGS = [
     "--disable-sync",
     "--no-first-run",
     "--disable-quic",
+    # The site's tests call play() on every player, as a reader's click would.
+    "--autoplay-policy=no-user-gesture-required",
 ]
 
 
