@@ -184,7 +184,7 @@ def _book(args):
     from .book import build_site
 
     html = build_site(quick=args.quick)
-    print(f"The site is in {html}/; open {html / 'index.html'} in a browser.")
+    print(f"The site is in {html}/; to read it, serve it: python -m http.server --directory {html}")
     return 0
 
 

@@ -90,7 +90,8 @@ def output_dir(name="output"):
 def benchmark_results(name):
     """A benchmark's saved figures, from benchmarks/results/<name>.json, or None before `make bench` wrote them.
 
-    Lesson: 09_wavenet, 10_transformer (what they trained live, beside what the full budgets reached)
+    Lesson: 05_keras_model, 08_polyphony, 09_wavenet, 10_transformer, 11_gan, 12_vae (what they trained live,
+    beside what the full budgets reached); read from the package's folder, so that a lesson finds them wherever it runs
     """
     import json
 

@@ -51,16 +51,46 @@ CACHE_FORMAT = 1  # bump when what a cached melody holds changes
 PEARCE_MELODIES, PEARCE_NOTES = 185, 9227  # Pearce (2005), Table 4.1, Dataset 2
 AUGMENT = range(-5, 7)  # the twelve keys: the melodies are in their own keys here, so every key is worth learning
 
-# Figures read from Pearce (2005) for Dataset 2, and from Conklin & Witten (1995) on their own 100 chorales.
+# Figures read from Pearce (2005) for Dataset 2, and from Conklin & Witten (1995) on their own 100 chorales. An
+# entry with a "system" is one that `score_ppm` measures here too, under that name (see `published_for`).
 PUBLISHED = [
     {
         "model": "PPM emulating Conklin & Witten (LTM+B3 — STMB2)",
+        "system": "LTM+B3 — STMB2",
         "bits": 2.676,
         "source": "Pearce 2005, Table 6.7",
     },
-    {"model": "PPM, escape C (LTM+C3 — STMC2)", "bits": 2.488, "source": "Pearce 2005, Table 6.7"},
-    {"model": "PPM*, escape C (LTM+C* — STMC*)", "bits": 2.460, "source": "Pearce 2005, Table 6.7"},
-    {"model": "PPM*, escape C, interpolated (LTM+C*I — STMC*I)", "bits": 2.347, "source": "Pearce 2005, Table 6.7"},
+    {
+        "model": "PPM, escape C (LTM+C3 — STMC2)",
+        "system": "LTM+C3 — STMC2",
+        "bits": 2.488,
+        "source": "Pearce 2005, Table 6.7",
+    },
+    {
+        "model": "PPM*, escape C (LTM+C* — STMC*)",
+        "system": "LTM+C* — STMC*",
+        "bits": 2.460,
+        "source": "Pearce 2005, Table 6.7",
+    },
+    {
+        "model": "PPM*, escape C, interpolated (LTM+C*I — STMC*I)",
+        "system": "LTM+C*I — STMC*I",
+        "bits": 2.347,
+        "source": "Pearce 2005, Table 6.7",
+    },
+    {
+        "model": "its short-term model alone",
+        "system": "STMC*I alone",
+        "bits": 3.139,
+        "source": "Pearce 2005, Table 6.6",
+    },
+    {"model": "its long-term model alone", "system": "LTMC*I alone", "bits": 2.444, "source": "Pearce 2005, Table 6.6"},
+    {
+        "model": "its long-term model, learning the test melodies as it goes",
+        "system": "LTM+C*I alone",
+        "bits": 2.375,
+        "source": "Pearce 2005, Table 6.6",
+    },
     {"model": "multiple viewpoints, System C", "bits": 1.953, "source": "Pearce 2005, Table 7.3"},
     {"model": "multiple viewpoints, System D", "bits": 1.911, "source": "Pearce 2005, Table 9.8"},
     {
@@ -74,6 +104,15 @@ PUBLISHED = [
         "source": "Conklin & Witten 1995, via Pearce 2005 §6.3.1",
     },
 ]
+
+
+def published_for(system):
+    """The published entry (model, system, bits, source) for a PPM system measured here, or None if there is none.
+
+    Lesson: 05_keras_model
+    """
+    return next((entry for entry in PUBLISHED if entry.get("system") == system), None)
+
 
 # The PPM systems of Pearce's Table 6.7, one change at a time from Conklin & Witten's, as (long-term, short-term)
 # settings for `baselines.PPM`; all of them combine the two by the weighted arithmetic mean with bias 2.

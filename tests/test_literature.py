@@ -229,3 +229,11 @@ def test_a_damaged_or_stale_cache_is_read_again_not_trusted(protocol, tmp_path, 
         json.dumps({"source": source, "pieces": [dataclasses.asdict(protocol.pieces[0])], "dropped_notes": {}})
     )
     assert literature.read_protocol_cache(path, source).pieces == protocol.pieces[:1]
+
+
+def test_every_ppm_system_measured_here_has_its_published_figure():
+    for name in literature.PPM_SYSTEMS:
+        entry = literature.published_for(name)
+        assert entry["source"] == "Pearce 2005, Table 6.7" and 2.3 < entry["bits"] < 2.7
+    assert literature.published_for("LTM+C*I alone")["bits"] == 2.375
+    assert literature.published_for("a system nobody published") is None
