@@ -12,9 +12,9 @@ import time
 
 from _results import save_results
 
-from musegen_lessons.audio import available_backends, render_audio
-from musegen_lessons.corpus import load_chorale
-from musegen_lessons.midi import as_pretty_midi
+from musegen_lessons.corpora.bundled import load_chorale
+from musegen_lessons.music.audio import available_backends, render_audio
+from musegen_lessons.music.midi import as_pretty_midi
 
 CHORALES = ["bach/bwv66.6", "bach/bwv84.5", "bach/bwv269", "bach/bwv347", "bach/bwv153.1"]
 REPEATS = 3

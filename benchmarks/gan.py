@@ -1,10 +1,10 @@
 """Lesson 11's GANs against lesson 05's LSTM and the chorales themselves: collapse, copying and closeness.
 
 Cuts the chorales' tune-disjoint split (the one of every melody benchmark) into two-bar fragments of 4/4
-(`gan.cut_fragments`: 32 steps from each bar line), trains the plain GAN (non-saturating loss) and WGAN-GP for the
+(`fragments.cut_fragments`: 32 steps from each bar line), trains the plain GAN (non-saturating loss) and WGAN-GP for the
 full budget, `gan.TRAINING_STEPS`, with three random seeds each, and measures 1,000 samples of every generator,
 1,000 fragments of the kept LSTM (temperature 1.0, each from a training fragment's first token), 1,000 training
-fragments and the held-out fragments, on `gan.measure_samples`: distinct fragments, the most common one's share, the
+fragments and the held-out fragments, on `copying.measure_samples`: distinct fragments, the most common one's share, the
 Hamming distance to the nearest training fragment, the copy rate, lesson 07's longest shared run, and lesson 07's
 mean overlapping area and KL against the held-out fragments. While seed 0 trains, the same figures of collapse and
 copying are taken at points along the way, for lesson 11's curves. Seed 0's generators are kept in
@@ -16,10 +16,12 @@ data/models/gan/. Writes benchmarks/results/gan.json.
 import numpy as np
 from _results import save_results
 
-from musegen_lessons import gan
-from musegen_lessons.generate import NumpyStepGenerator
+from musegen_lessons.corpora import fragments
+from musegen_lessons.evaluation import copying, sets
+from musegen_lessons.families import gan
+from musegen_lessons.families.lstm import NumpyStepGenerator
+from musegen_lessons.families.saving import load_melody_model
 from musegen_lessons.lesson import quiet_tensorflow
-from musegen_lessons.models import load_melody_model
 
 quiet_tensorflow()  # before anything imports TensorFlow
 
@@ -30,12 +32,13 @@ NAMES = {"gan": "GAN (non-saturating)", "wgan-gp": "WGAN-GP"}
 
 
 def main():
-    vocabulary, training, held_out, melodies = gan.chorale_fragments()
-    one_hot = gan.fragments_to_one_hot(training, vocabulary)
-    print(f"{len(training):,} training fragments ({gan.count_distinct(training):,} distinct), {len(held_out)} held out")
+    vocabulary, training, held_out, melodies = fragments.chorale_fragments()
+    one_hot = fragments.fragments_to_one_hot(training, vocabulary)
+    distinct = copying.count_distinct(training)
+    print(f"{len(training):,} training fragments ({distinct:,} distinct), {len(held_out)} held out")
 
     def measure(samples, seconds=None, against=held_out):
-        return gan.measure_samples(samples, training, melodies, against, seconds)
+        return copying.measure_samples(samples, training, melodies, against, seconds)
 
     rng = np.random.default_rng(0)
     rows = {
@@ -44,7 +47,7 @@ def main():
     }
     lstm, lstm_vocabulary, _ = load_melody_model()
     rows["CNN + LSTM (lesson 05), temperature 1.0"] = measure(
-        gan.fragments_from_melody_model(NumpyStepGenerator(lstm), lstm_vocabulary, training, SAMPLES)
+        sets.fragments_from_melody_model(NumpyStepGenerator(lstm), lstm_vocabulary, training, SAMPLES)
     )
     runs, curves, losses = {}, {}, {}
     for loss in gan.LOSSES:
@@ -60,7 +63,7 @@ def main():
                 gan.save_generator(model.generator, vocabulary, gan.KEPT_GENERATORS, loss)
             else:
                 history = model.train(gan.TRAINING_STEPS[loss])
-            samples = gan.decode_fragments(model.sample_probabilities(SAMPLES), vocabulary)
+            samples = fragments.decode_fragments(model.sample_probabilities(SAMPLES), vocabulary)
             runs[(loss, seed)] = measure(samples, history["seconds"])
             print(f"{NAMES[loss]}, seed {seed}: {runs[(loss, seed)]}")
         rows[NAMES[loss]] = runs[(loss, 0)]
@@ -90,13 +93,13 @@ def train_with_curve(model, loss, vocabulary, training, melodies):
         for key in ("discriminator_loss", "generator_loss"):
             history[key] += part[key]
         history["seconds"] += part["seconds"]
-        samples = gan.decode_fragments(model.sample_probabilities(SAMPLES), vocabulary)
-        distances, _ = gan.nearest_fragments(samples, training)
+        samples = fragments.decode_fragments(model.sample_probabilities(SAMPLES), vocabulary)
+        distances, _ = copying.nearest_fragments(samples, training)
         curve.append(
             {
                 "step": stop,
-                "distinct": gan.count_distinct(samples),
-                "most_common_share": round(gan.most_common_share(samples), 4),
+                "distinct": copying.count_distinct(samples),
+                "most_common_share": round(copying.most_common_share(samples), 4),
                 "mean_nearest_distance": round(float(distances.mean()), 3),
                 "copy_rate": round(float(np.mean(distances == 0)), 4),
             }

@@ -25,30 +25,25 @@ import time
 from _results import save_results
 from threadpoolctl import threadpool_limits
 
-from musegen_lessons.corpus import load_melodies
-from musegen_lessons.dataset import build_dataset
-from musegen_lessons.generate import (
-    KerasStepGenerator,
-    NumpyStepGenerator,
-    WindowedGenerator,
-    generate,
-    seed_from_piece,
-)
-from musegen_lessons.lesson import quiet_tensorflow
-from musegen_lessons.models import load_melody_model
-from musegen_lessons.transformer import (
+from musegen_lessons.corpora.dataset import build_dataset
+from musegen_lessons.corpora.melodies import load_melodies
+from musegen_lessons.evaluation.speed import steps_per_second
+from musegen_lessons.families.lstm import KerasStepGenerator, NumpyStepGenerator
+from musegen_lessons.families.sampling import WindowedGenerator, generate, seed_from_piece
+from musegen_lessons.families.saving import load_melody_model
+from musegen_lessons.families.transformer import (
     CachedTransformerGenerator,
     RecomputeTransformerGenerator,
     build_transformer_model,
 )
-from musegen_lessons.wavenet import (
+from musegen_lessons.families.wavenet import (
     MELODY_DILATIONS,
     CachedWaveNetGenerator,
     NaiveWaveNetGenerator,
     build_wavenet_model,
     doubling_dilations,
-    steps_per_second,
 )
+from musegen_lessons.lesson import quiet_tensorflow
 
 quiet_tensorflow()  # before anything imports TensorFlow
 

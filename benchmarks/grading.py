@@ -16,8 +16,8 @@ from pathlib import Path
 import nbformat
 from _results import save_results
 
-from musegen_lessons.checks import PASSED
-from musegen_lessons.grade import grade_notebook
+from musegen_lessons.course.checks import PASSED
+from musegen_lessons.course.grade import grade_notebook
 from musegen_lessons.lesson import quiet_tensorflow
 
 ROOT = Path(__file__).resolve().parents[1]

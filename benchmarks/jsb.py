@@ -2,7 +2,7 @@
 
 Reads the benchmark's quarter-note split from `MUSEGEN_JSB`, or else from ../shared/benchmarks/jsb/ beside the
 course folder, where the course's maintainers keep it (the data is never copied into this project; the public
-copy is named in `polyphony.JSB_PUBLIC_COPY`). Without it the benchmark says so and stops cleanly: published
+copy is named in `jsb.JSB_PUBLIC_COPY`). Without it the benchmark says so and stops cleanly: published
 figures are only compared on the official split.
 
 Every model is fitted on the train split, with its best epoch chosen on the valid split, and scored once on
@@ -27,7 +27,8 @@ from pathlib import Path
 
 from _results import RESULTS, save_results
 
-from musegen_lessons import polyphony as P
+from musegen_lessons.corpora import jsb
+from musegen_lessons.families.polyphony import baselines, metric, training
 from musegen_lessons.lesson import quiet_tensorflow
 
 quiet_tensorflow()  # before anything imports TensorFlow
@@ -64,8 +65,8 @@ SETTINGS = {
 
 def benchmark_file():
     """The split to measure on: MUSEGEN_JSB if it is set (`off` means none), else the maintainers' copy."""
-    if os.environ.get(P.JSB_ENV, "").strip():
-        return P.find_jsb()
+    if os.environ.get(jsb.JSB_ENV, "").strip():
+        return jsb.find_jsb()
     return BESIDE_COURSE if BESIDE_COURSE.is_file() else None
 
 
@@ -73,8 +74,8 @@ def score_row(name, model, predict, split, seconds=None, settings=None):
     row = {
         "model": name,
         "parameters": int(model.count_params()),
-        "valid": P.score_split(predict, split.pieces["valid"]),
-        "test": P.score_split(predict, split.pieces["test"]),
+        "valid": metric.score_split(predict, split.pieces["valid"]),
+        "test": metric.score_split(predict, split.pieces["test"]),
     }
     if seconds is not None:
         row.update(train_seconds=round(seconds, 1), settings=settings)
@@ -89,16 +90,19 @@ def main():
     path = benchmark_file()
     if path is None:
         print(
-            f"JSB benchmark skipped: no benchmark file. It is read from {P.JSB_ENV} (now "
-            f"{os.environ.get(P.JSB_ENV) or 'unset'}) or from {BESIDE_COURSE}; published figures are only "
-            f"compared on the official split. The public copy: {P.JSB_PUBLIC_COPY}."
+            f"JSB benchmark skipped: no benchmark file. It is read from {jsb.JSB_ENV} (now "
+            f"{os.environ.get(jsb.JSB_ENV) or 'unset'}) or from {BESIDE_COURSE}; published figures are only "
+            f"compared on the official split. The public copy: {jsb.JSB_PUBLIC_COPY}."
         )
         return 0
     started = time.perf_counter()
-    split = P.read_jsb(path)
+    split = jsb.read_jsb(path)
     print(split.summary(), flush=True)
     rows = []
-    for name, baseline in (("per-key frequency", P.FrequencyModel()), ("per-key Markov", P.MarkovModel())):
+    for name, baseline in (
+        ("per-key frequency", baselines.FrequencyModel()),
+        ("per-key Markov", baselines.MarkovModel()),
+    ):
         model = baseline.fit(split.pieces["train"])
         rows.append(score_row(name, model, model.predict, split))
     kept = {}
@@ -109,9 +113,11 @@ def main():
             print(f"  {label}: kept from benchmarks/results/jsb.json (--reuse)")
             rows.append(kept[label])
             continue
-        model, history, seconds = P.train_frame_model(split, verbose=2, **settings)
+        model, history, seconds = training.train_frame_model(split, verbose=2, **settings)
         recorded = {**settings, "augment": list(settings["augment"])}
-        row = score_row(label, model, lambda pieces, m=model: P.keras_predict(m, pieces), split, seconds, recorded)
+        row = score_row(
+            label, model, lambda pieces, m=model: training.keras_predict(m, pieces), split, seconds, recorded
+        )
         row["epochs_run"] = len(history["val_nll"])
         row["history"] = {"loss": history["loss"], "val_nll": history["val_nll"]}
         rows.append(row)
@@ -142,7 +148,7 @@ def main():
             f"{row['model']:<34}{row['parameters']:>11,}{row['test']['nll']:>10.2f}{row['test']['accuracy']:>10.3f}"
             f"{trained}   measured here"
         )
-    for name, nll, source in P.PUBLISHED:
+    for name, nll, source in metric.PUBLISHED:
         print(f"{name:<34}{'':>11}{nll:>10.2f}{'':>10}{'':>8}{'':>9}   published: {source}")
     print("goals: " + ", ".join(f"{k} {'yes' if v else 'NO'}" for k, v in goals.items()))
     save_results(
@@ -151,7 +157,7 @@ def main():
             "benchmark": "JSB Chorales, quarter-note split, frame NLL (nats) and frame accuracy on test",
             "data": path.name,
             "rows": rows,
-            "published": [{"model": n, "test_nll": v, "source": s} for n, v, s in P.PUBLISHED],
+            "published": [{"model": n, "test_nll": v, "source": s} for n, v, s in metric.PUBLISHED],
             "goals": goals,
             "wall_seconds": round(time.perf_counter() - started, 1),
         },

@@ -2,7 +2,7 @@
 
 Pearce (2005) measures models of melody on the 185 chorale melodies BWV 253–438: ten folds, each model trained on
 nine and predicting the pitch of every note of the tenth, in bits per note. This script reads music21's chorales
-BWV 253–438 (`literature.load_protocol_melodies`), takes the course's saved folds (data/literature/), and measures:
+BWV 253–438 (`protocol.load_protocol_melodies`), takes the course's saved folds (data/literature/), and measures:
 
 - the PPM systems of Pearce's Table 6.7, from Conklin & Witten's (LTM+B3 — STMB2) to LTM+C*I — STMC*I, one change
   at a time; the first again with escape B read as IDyOM's code reads it (a symbol seen once stays excluded in
@@ -14,7 +14,7 @@ BWV 253–438 (`literature.load_protocol_melodies`), takes the course's saved fo
   eight folds hold about half as many windows). A network predicts a token every 16th note; at each step where a
   note starts, its distribution over the pitches, renormalised, is p(pitch | everything before, and that a note
   starts here) (`literature.network_pitch_distributions`). The networks read each melody moved to C major or A
-  minor by its key (`literature.key_normalise`), as Pearce's viewpoints are told the tonic by the key signature;
+  minor by its key (`protocol.key_normalise`), as Pearce's viewpoints are told the tonic by the key signature;
   the pitches they predict are moved back. Each is scored alone and with PPM's short-term model beside it
   (`literature.add_short_term_model`, C*I, weighted arithmetic mean with bias 2), as PPM's long-term model is.
 
@@ -33,22 +33,19 @@ import time
 import numpy as np
 from _results import RESULTS, save_results
 
-from musegen_lessons.lesson import quiet_tensorflow
-from musegen_lessons.literature import (
+from musegen_lessons.corpora.protocol import fold_dataset, load_folds, load_protocol_melodies, split_fold
+from musegen_lessons.evaluation.literature import (
     PPM_SYSTEMS,
     PUBLISHED,
     add_short_term_model,
     bits_per_note,
     first_note_distribution,
-    fold_dataset,
-    load_folds,
-    load_protocol_melodies,
     network_pitch_distributions,
     note_probabilities,
     published_for,
     score_ppm,
-    split_fold,
 )
+from musegen_lessons.lesson import quiet_tensorflow
 
 quiet_tensorflow()  # before anything imports TensorFlow
 
@@ -57,7 +54,7 @@ B_AS_IDYOM_CODE = "LTM+B3 — STMB2, escape B as IDyOM's code reads it"
 PUBLISHED_AS = {B_AS_IDYOM_CODE: "LTM+B3 — STMB2"}
 C_STAR_I = {"order": None, "escape": "c", "interpolated": True}
 PPM_PARTS = {
-    B_AS_IDYOM_CODE: {  # a symbol seen once in a context stays excluded below it (see `baselines.PPM`)
+    B_AS_IDYOM_CODE: {  # a symbol seen once in a context stays excluded below it (see `ppm.PPM`)
         "ltm": {"order": 3, "escape": "b", "interpolated": False, "exclude": "seen"},
         "stm": {"order": 2, "escape": "b", "interpolated": False, "exclude": "seen"},
     },
@@ -136,9 +133,10 @@ def ppm_row(name, corpus, folds, **settings):
 def network_fold(name, corpus, folds, fold):
     """Train one network on the folds other than `fold` (one of them watched for early stopping), and score `fold`
     alone and with a short-term model beside it."""
-    from musegen_lessons.training import EPOCHS, train_melody_model
-    from musegen_lessons.transformer import TRANSFORMER_TRAINING, train_transformer
-    from musegen_lessons.wavenet import MELODY_TRAINING, build_wavenet_model
+    from musegen_lessons.families.lstm import EPOCHS, build_melody_model
+    from musegen_lessons.families.training import train_melody_model
+    from musegen_lessons.families.transformer import TRANSFORMER_TRAINING, train_transformer
+    from musegen_lessons.families.wavenet import MELODY_TRAINING, build_wavenet_model
 
     if name == "Transformer":
         window = TRANSFORMER_TRAINING["window_steps"]
@@ -146,7 +144,11 @@ def network_fold(name, corpus, folds, fold):
         model, history, seconds = train_transformer(dataset, steps=TRANSFORMER_STEPS, verbose=0)
     else:
         dataset = fold_dataset(corpus, folds, fold, in_c=IN_C)
-        settings = {"epochs": EPOCHS} if name == "CNN + LSTM" else {"build": build_wavenet_model, **MELODY_TRAINING}
+        settings = (
+            {"build": build_melody_model, "epochs": EPOCHS}
+            if name == "CNN + LSTM"
+            else {"build": build_wavenet_model, **MELODY_TRAINING}
+        )
         model, history, seconds = train_melody_model(dataset, verbose=0, **settings)
     train, _ = split_fold(corpus.pieces, folds, fold)
     test = dataset.pieces["test"]

@@ -40,25 +40,20 @@ import time
 import numpy as np
 from _results import RESULTS, save_results
 
-from musegen_lessons.corpus import load_melodies
-from musegen_lessons.dataset import build_dataset
-from musegen_lessons.lesson import quiet_tensorflow
-from musegen_lessons.models import build_melody_model
-from musegen_lessons.training import (
-    EPOCHS,
-    compile_melody_model,
-    evaluate_model,
-    run_baselines,
-    train_melody_model,
-    training_throughput,
-)
-from musegen_lessons.transformer import (
+from musegen_lessons.corpora.dataset import build_dataset
+from musegen_lessons.corpora.melodies import load_melodies
+from musegen_lessons.evaluation.likelihood import evaluate_model, run_baselines
+from musegen_lessons.evaluation.speed import training_throughput
+from musegen_lessons.families.lstm import EPOCHS, build_melody_model
+from musegen_lessons.families.training import compile_melody_model, train_melody_model
+from musegen_lessons.families.transformer import (
     TRANSFORMER_TRAINING,
     build_transformer_model,
     pretraining_pieces,
     train_transformer,
 )
-from musegen_lessons.wavenet import MELODY_TRAINING, build_wavenet_model
+from musegen_lessons.families.wavenet import MELODY_TRAINING, build_wavenet_model
+from musegen_lessons.lesson import quiet_tensorflow
 
 quiet_tensorflow()  # before anything imports TensorFlow
 
@@ -67,7 +62,7 @@ SEEDS = (0, 1, 2)
 THROUGHPUT_ROUNDS = 3  # each model's training speed is measured this many times, in turns, and the median kept
 
 
-def train_and_score(dataset, label, seed=0, build=None, epochs=EPOCHS, **architecture):
+def train_and_score(dataset, label, seed=0, build=build_melody_model, epochs=EPOCHS, **architecture):
     model, history, seconds = train_melody_model(
         dataset, epochs=epochs, verbose=0, seed=seed, build=build, **architecture
     )

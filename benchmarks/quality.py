@@ -2,7 +2,7 @@
 
 The kept model at five temperatures, the tuned 5-gram and random tokens each continue the first 16 steps of
 all 35 held-out chorales for 128 steps; the training chorales (other real tunes) are a reference level. For each
-of the features of `musegen_lessons.metrics`, the Yang–Lerch overlapping area (OA, higher is closer) and KL divergence
+of the features of `evaluation.features`, the Yang–Lerch overlapping area (OA, higher is closer) and KL divergence
 (lower is closer) between intra-reference and inter-set distances; the table shows their means over the features,
 with a 95% bootstrap interval of the mean OA (1,000 resamples of each set's melodies) and, for two features set
 aside, the OA of random tokens, which shows why. Writes benchmarks/results/quality.json.
@@ -13,12 +13,13 @@ aside, the OA of random tokens, which shows why. Writes benchmarks/results/quali
 import numpy as np
 from _results import save_results
 
-from musegen_lessons import metrics
-from musegen_lessons.corpus import load_melodies
-from musegen_lessons.dataset import build_dataset
+from musegen_lessons.corpora.dataset import build_dataset
+from musegen_lessons.corpora.melodies import load_melodies
+from musegen_lessons.evaluation.comparison import bootstrap_mean_overlap, compare_sets
+from musegen_lessons.evaluation.features import FEATURES, SET_ASIDE
+from musegen_lessons.evaluation.sets import evaluation_sets
+from musegen_lessons.families.saving import load_melody_model
 from musegen_lessons.lesson import quiet_tensorflow
-from musegen_lessons.metrics import evaluation_sets
-from musegen_lessons.models import load_melody_model
 
 quiet_tensorflow()  # before anything imports TensorFlow
 
@@ -30,26 +31,25 @@ def main():
     dataset = build_dataset(load_melodies("chorales", quick=False).pieces)
     sets = evaluation_sets(model, vocabulary, dataset, seed=SEED)
     reference = sets.pop("held-out chorales")
-    resampled = metrics.bootstrap_mean_overlap(sets, reference, seed=SEED)
+    resampled = bootstrap_mean_overlap(sets, reference, seed=SEED)
     rows = {}
     for name, melodies in sets.items():
-        result = metrics.compare_sets(melodies, reference)
+        result = compare_sets(melodies, reference)
         rows[name] = {
             "mean_overlap": round(sum(r["overlap"] for r in result.values()) / len(result), 4),
             "mean_overlap_95": [round(float(q), 4) for q in np.quantile(resampled[name], [0.025, 0.975])],
             "mean_kl": round(sum(r["kl"] for r in result.values()) / len(result), 4),
             "features": result,
             "set_aside": {
-                feature: round(r["overlap"], 4)
-                for feature, r in metrics.compare_sets(melodies, reference, metrics.SET_ASIDE).items()
+                feature: round(r["overlap"], 4) for feature, r in compare_sets(melodies, reference, SET_ASIDE).items()
             },
         }
     temperatures = {name: row["mean_overlap"] for name, row in rows.items() if name.startswith("CNN + LSTM")}
     closest = max(temperatures, key=temperatures.get)
 
     print(f"{len(reference)} held-out chorales, 128 steps each after their first 16; random seed {SEED}")
-    aside = list(metrics.SET_ASIDE)
-    print(f"{len(metrics.FEATURES)} features; OA of the two set aside: {', '.join(aside)}")
+    aside = list(SET_ASIDE)
+    print(f"{len(FEATURES)} features; OA of the two set aside: {', '.join(aside)}")
     print(
         f"{'set':<24}{'mean OA':>9}{'95% interval':>16}{'mean KL':>9}{'scale cons.':>13}{'mean |interval|':>17}"
         + "".join(f"{name:>14}" for name in aside)
@@ -74,7 +74,7 @@ def main():
             "reference_melodies": len(reference),
             "rows": rows,
             "closest_temperature": closest,
-            "features": list(metrics.FEATURES),
+            "features": list(FEATURES),
             "training_minus_model_t1_95": [round(float(low), 4), round(float(high), 4)],
         },
     )

@@ -1,11 +1,11 @@
 """Lesson 12's melody VAE: posterior collapse and its remedies, and the model families side by side.
 
-Trains the VAE of `musegen_lessons.vae` on the two-bar fragments of lesson 11 (the chorales' tune-disjoint split,
+Trains the VAE of `families.vae` on the two-bar fragments of lesson 11 (the chorales' tune-disjoint split,
 4/4, 32 steps from each bar line) for `vae.TRAINING_STEPS` batches three ways: the plain ELBO, KL annealing (β from 0
 to 1 over the first half) and free bits (`vae.FREE_NATS` a dimension). For each: the held-out fragments'
 reconstruction accuracy (greedy decoding of each fragment's mean code), their mean KL, the number of latent
 dimensions in use, and 1,000 fragments decoded greedily from codes drawn from the prior N(0, I), measured as lesson
-11 measures samples (`gan.measure_samples`). The families table sets these beside lesson 11's figures for the LSTM,
+11 measures samples (`copying.measure_samples`). The families table sets these beside lesson 11's figures for the LSTM,
 the GANs and the chorales (read from benchmarks/results/gan.json, which `benchmarks/gan.py` writes). The free-bits
 VAE is kept in data/models/vae/. Writes benchmarks/results/vae.json.
 
@@ -17,7 +17,9 @@ import json
 import numpy as np
 from _results import RESULTS, save_results
 
-from musegen_lessons import gan, vae
+from musegen_lessons.corpora import fragments
+from musegen_lessons.evaluation import copying
+from musegen_lessons.families import vae
 from musegen_lessons.lesson import quiet_tensorflow
 
 quiet_tensorflow()  # before anything imports TensorFlow
@@ -27,7 +29,7 @@ FAMILIES = ("training fragments", "CNN + LSTM (lesson 05), temperature 1.0", "GA
 
 
 def main():
-    vocabulary, training, held_out, melodies = gan.chorale_fragments()
+    vocabulary, training, held_out, melodies = fragments.chorale_fragments()
     train_ids = np.array([vocabulary.encode(f) for f in training])
     held_out_ids = np.array([vocabulary.encode(f) for f in held_out])
     prior = np.random.default_rng(0).normal(size=(SAMPLES, vae.LATENT_DIM))
@@ -48,7 +50,7 @@ def main():
                 key: np.round(np.asarray(history[key]).reshape(-1, 10).mean(axis=1), 3).tolist()
                 for key in ("reconstruction", "kl")
             },
-            "prior_samples": gan.measure_samples(samples, training, melodies, held_out),
+            "prior_samples": copying.measure_samples(samples, training, melodies, held_out),
         }
         print(f"{kl}: " + ", ".join(f"{k} {v}" for k, v in rows[kl].items() if k != "history_every_10_steps"))
         if kl == "free-bits":

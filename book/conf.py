@@ -9,7 +9,8 @@ and icons from the theme; no widget script from a CDN.
 
 import os
 
-from musegen_lessons import __version__, book
+from musegen_lessons import __version__
+from musegen_lessons.course import book
 
 project = "MuseGen Lessons"
 author = "The MuseGen Lessons authors"
@@ -41,7 +42,7 @@ nb_execution_cache_path = str(book.cache_dir(quick=bool(os.environ.get("MUSEGEN_
 nb_execution_timeout = 900
 nb_execution_raise_on_error = True
 nb_execution_show_tb = True
-# Only exercise answers are folded (musegen_lessons.book.FOLDED).
+# Only exercise answers are folded (musegen_lessons.course.book.FOLDED).
 nb_code_prompt_show = "Show the answer"
 nb_code_prompt_hide = "Hide the answer"
 # Lessons that write files (MIDI, WAV) write them to a temporary folder, not beside the site's sources.

@@ -21,7 +21,7 @@ Glossary: one word for one thing, in the package, the lessons and the checks.
 - **piece**, **melody**, **tune**: a piece is one item of a collection (a chorale, a folk song); its melody is
   the one line taken from it, as tokens; a tune is what several pieces share when Bach harmonised one hymn tune
   more than once (the split keeps a tune's pieces together).
-- **split**: train, valid and test (`dataset.SPLITS`), always by tune (the published protocol's folds, which
+- **split**: train, valid and test (`splits.SPLITS`), always by tune (the published protocol's folds, which
   are not, are folds). A **window** is a stretch of a melody
   with its next-token targets.
 - **melody** (the object): `melody.Melody`, tokens with the key, the time signature and the upbeat they are in;
@@ -51,4 +51,4 @@ Glossary: one word for one thing, in the package, the lessons and the checks.
   the same class wherever it arises (`errors` says which).
 """
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"

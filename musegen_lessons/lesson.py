@@ -7,13 +7,16 @@ import os
 import random
 from pathlib import Path
 
-from . import __version__
-from .errors import VersionMismatchError
+from musegen_lessons import __version__
+from musegen_lessons.errors import VersionMismatchError
 
 QUICK_ENV = "MUSEGEN_QUICK"
 DEFAULT_SEED = 0
+# The course's folders, found from the package's own place, so that a lesson finds them wherever it runs.
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+DATA_DIR = PROJECT_ROOT / "data"  # the kept models, the JSB split, the published protocol's folds
 # What `make bench` measured at the full budgets: the figures a lesson shows beside what it trains live.
-BENCHMARK_RESULTS = Path(__file__).resolve().parents[1] / "benchmarks" / "results"
+BENCHMARK_RESULTS = PROJECT_ROOT / "benchmarks" / "results"
 
 
 def is_quick():

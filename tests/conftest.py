@@ -9,7 +9,7 @@ import matplotlib
 import pretty_midi
 import pytest
 
-from musegen_lessons import corpus
+from musegen_lessons.corpora import bundled
 from musegen_lessons.lesson import quiet_tensorflow
 
 quiet_tensorflow()
@@ -19,7 +19,7 @@ matplotlib.use("Agg")  # no window: the tests draw into memory
 @pytest.fixture(scope="session")
 def chorale():
     """bach/bwv66.6 from music21's bundled corpus (offline). Shared: tests must not change it."""
-    return corpus.load_chorale()
+    return bundled.load_chorale()
 
 
 @pytest.fixture

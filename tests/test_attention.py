@@ -1,13 +1,13 @@
-"""Attention in numpy (musegen_lessons.attention): the causal mask, scaled dot-product and multi-head attention proven
-equal to Keras on a real chorale, order blindness, and relative positions computed naively and by skewing."""
+"""Attention in numpy (musegen_lessons.layers.attention): the causal mask, scaled dot-product and multi-head attention
+proven equal to Keras on a real chorale, order blindness, and relative positions computed naively and by skewing."""
 
 import numpy as np
 import pytest
 
-from musegen_lessons import attention
-from musegen_lessons.corpus import load_chorale, melody_notes, soprano_part
-from musegen_lessons.encoding import Vocabulary, notes_to_tokens
+from musegen_lessons.corpora.bundled import load_chorale, melody_notes, soprano_part
 from musegen_lessons.errors import ShapeError
+from musegen_lessons.layers import attention
+from musegen_lessons.music.encoding import Vocabulary, notes_to_tokens
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,4 @@
-"""Rendering music to sound (musegen_lessons.audio): real synthesis of the bundled chorale, no mocks."""
+"""Rendering music to sound (musegen_lessons.music.audio): real synthesis of the bundled chorale, no mocks."""
 
 import io
 import wave
@@ -6,7 +6,8 @@ import wave
 import numpy as np
 import pytest
 
-from musegen_lessons.audio import (
+from musegen_lessons.errors import AudioError, MelodyError
+from musegen_lessons.music.audio import (
     SAMPLE_RATE,
     available_backends,
     mu_law_decode,
@@ -18,8 +19,7 @@ from musegen_lessons.audio import (
     signal_to_noise_db,
     waveform_to_wav,
 )
-from musegen_lessons.errors import AudioError, MelodyError
-from musegen_lessons.midi import as_pretty_midi
+from musegen_lessons.music.midi import as_pretty_midi
 
 SHORT_TUNE = [(60, 0, 1), (64, 1, 2), (67, 2, 3)]  # three quarter notes, 1.8 s at the default 100 bpm
 
@@ -208,7 +208,7 @@ def test_empty_notes_raise_melody_error():
 
 
 def test_midi_file_without_notes_raises_melody_error(empty_midi_path):
-    from musegen_lessons.midi import read_midi
+    from musegen_lessons.music.midi import read_midi
 
     with pytest.raises(MelodyError):
         render_audio(read_midi(empty_midi_path, require_notes=False))

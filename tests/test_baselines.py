@@ -1,4 +1,4 @@
-"""The baselines (musegen_lessons.baselines): n-grams with four smoothings, PPM and its escape methods, and IDyOM's
+"""The baselines (musegen_lessons.families.ngram): n-grams with four smoothings, PPM and its escape methods, and IDyOM's
 long- and short-term models combined. Expected figures are worked by hand in the comments."""
 
 import math
@@ -6,7 +6,8 @@ import math
 import numpy as np
 import pytest
 
-from musegen_lessons.baselines import PPM, NGramModel, combine_distributions, predict_sequence
+from musegen_lessons.families.ngram import NGramModel
+from musegen_lessons.families.ppm import PPM, combine_distributions, predict_sequence
 
 VOCAB = 8
 SCALE = [0, 1, 2, 3, 4, 5, 6, 7]  # every id follows one fixed id: a bigram memorises it, a unigram cannot
@@ -118,7 +119,7 @@ TUNING_VALID = [[0, 1, 1, 2, 1, 3, 1, 1]]
 )
 @pytest.mark.parametrize("history", [[], [1], [1, 1], [3, 3], [0, 1, 1, 2]])
 def test_every_smoothing_gives_a_distribution_without_zeros(smoothing, parameters, history):
-    from musegen_lessons.baselines import NGramModel
+    from musegen_lessons.families.ngram import NGramModel
 
     model = NGramModel(3, 5, smoothing, **parameters).fit(TUNING_TRAIN)
     distribution = model.distribution(history)
@@ -127,7 +128,7 @@ def test_every_smoothing_gives_a_distribution_without_zeros(smoothing, parameter
 
 
 def test_add_k_on_a_seen_context_is_the_textbook_formula():
-    from musegen_lessons.baselines import NGramModel
+    from musegen_lessons.families.ngram import NGramModel
 
     model = NGramModel(2, 5, "add-k", k=0.5).fit([[1, 2, 1, 3, 1, 2]])
     # after 1: c(1,2) = 2, c(1,3) = 1, c(1) = 3
@@ -145,14 +146,14 @@ def test_add_k_on_a_seen_context_is_the_textbook_formula():
     ],
 )
 def test_impossible_smoothing_settings_are_refused(arguments):
-    from musegen_lessons.baselines import NGramModel
+    from musegen_lessons.families.ngram import NGramModel
 
     with pytest.raises(ValueError):
         NGramModel(2, 5, **arguments)
 
 
 def test_tuning_keeps_the_setting_with_the_lowest_validation_nll():
-    from musegen_lessons.baselines import tune_ngram
+    from musegen_lessons.families.ngram import tune_ngram
 
     best, tried = tune_ngram(3, TUNING_TRAIN, TUNING_VALID, 5)
     assert repr(best) in tried and tried[repr(best)] == min(tried.values())

@@ -9,7 +9,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from musegen_lessons import book
+from musegen_lessons.course import book
 from musegen_lessons.errors import BookError, ReleaseError
 
 ROOT = Path(__file__).resolve().parents[1]

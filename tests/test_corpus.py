@@ -1,11 +1,11 @@
-"""The chorales the course learns from (musegen_lessons.corpus): music21's bundled corpus, offline."""
+"""The chorales the course learns from (musegen_lessons.corpora.melodies): music21's bundled corpus, offline."""
 
 import copy
 
 import pytest
 from music21 import chord, converter, note, stream, tie
 
-from musegen_lessons.corpus import EXAMPLE_CHORALE, load_chorale, melody_notes, soprano_part
+from musegen_lessons.corpora.bundled import EXAMPLE_CHORALE, load_chorale, melody_notes, soprano_part
 from musegen_lessons.errors import MelodyError
 
 

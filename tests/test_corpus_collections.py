@@ -1,8 +1,8 @@
-"""Whole collections (musegen_lessons.corpus): cleaning, key normalisation, the JSON cache, folk songs, reports.
+"""Whole collections (musegen_lessons.corpora.melodies): cleaning, key normalisation, the JSON cache, folk songs,
+reports.
 
-Every test that loads a collection points MUSEGEN_CACHE at a temporary folder, so the user's cache is never read
-or written.
-"""
+Every test that loads a collection points MUSEGEN_CACHE at a temporary folder, so the user's cache is never read or
+written."""
 
 import json
 import re
@@ -11,34 +11,32 @@ import pytest
 from music21 import chord, duration, meter, note, pitch, stream
 from music21 import corpus as music21_corpus
 
-from musegen_lessons.corpus import (
-    CACHE_ENV,
-    CACHE_FORMAT,
+from musegen_lessons.corpora.bundled import EXAMPLE_CHORALE, chorale_names, folk_song_books, load_chorale, score_notes
+from musegen_lessons.corpora.cache import CACHE_ENV
+from musegen_lessons.corpora.cleaning import (
     CHORDS,
     DUPLICATE,
-    EXAMPLE_CHORALE,
     GRACE,
     MELODY_RANGE,
     NO_NOTES,
     OFF_GRID,
     OUT_OF_RANGE,
-    QUICK_LIMITS,
     TOO_SHORT,
-    MelodyCorpus,
     Piece,
+    clean_melody,
+)
+from musegen_lessons.corpora.melodies import (
+    CACHE_FORMAT,
+    QUICK_LIMITS,
+    MelodyCorpus,
     _collect,
     _extract_chorale,
-    analyze_key,
-    chorale_names,
-    clean_melody,
-    folk_song_books,
-    load_chorale,
     load_melodies,
-    score_notes,
 )
-from musegen_lessons.encoding import HOLD, REST, SPECIAL_TOKENS
 from musegen_lessons.errors import MelodyError
 from musegen_lessons.lesson import QUICK_ENV
+from musegen_lessons.music.encoding import HOLD, REST, SPECIAL_TOKENS
+from musegen_lessons.music.keys import analyze_key
 
 CACHE_LIMIT = 3  # the cache tests read three chorales: enough to be a collection, quick to rebuild
 

@@ -1,4 +1,4 @@
-"""From melodies to training data (musegen_lessons.dataset): tune splits, windows, augmentation, tf.data."""
+"""From melodies to training data (musegen_lessons.corpora.dataset): tune splits, windows, augmentation, tf.data."""
 
 import dataclasses
 import random
@@ -6,21 +6,13 @@ import random
 import numpy as np
 import pytest
 
-from musegen_lessons.corpus import CACHE_ENV, load_melodies
-from musegen_lessons.dataset import (
-    SPLITS,
-    augment_by_transposition,
-    build_dataset,
-    group_by_tune,
-    make_tf_dataset,
-    make_windows,
-    split_by_piece,
-    split_by_tune,
-    tune_fingerprint,
-)
-from musegen_lessons.encoding import HOLD, REST, SPECIAL_TOKENS, Vocabulary, transpose_tokens
+from musegen_lessons.corpora.cache import CACHE_ENV
+from musegen_lessons.corpora.dataset import augment_by_transposition, build_dataset, make_tf_dataset, make_windows
+from musegen_lessons.corpora.melodies import load_melodies
+from musegen_lessons.corpora.splits import SPLITS, group_by_tune, split_by_piece, split_by_tune, tune_fingerprint
 from musegen_lessons.errors import MelodyError
 from musegen_lessons.lesson import QUICK_ENV
+from musegen_lessons.music.encoding import HOLD, REST, SPECIAL_TOKENS, Vocabulary, transpose_tokens
 
 WINDOW = 32
 AUGMENT = range(-3, 4)

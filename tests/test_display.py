@@ -1,4 +1,4 @@
-"""Seeing music (musegen_lessons.display): scores engraved by verovio, piano rolls, waveforms, spectrograms."""
+"""Seeing music (musegen_lessons.music.plots): scores engraved by verovio, piano rolls, waveforms, spectrograms."""
 
 import warnings
 
@@ -7,10 +7,11 @@ import numpy as np
 import pytest
 from matplotlib.axes import Axes
 
-from musegen_lessons.audio import render_audio
-from musegen_lessons.display import Score, render_score, show_piano_roll, show_spectrogram, show_waveform
-from musegen_lessons.encoding import notes_to_piano_roll
-from musegen_lessons.midi import notes_to_midi
+from musegen_lessons.music.audio import render_audio
+from musegen_lessons.music.encoding import notes_to_piano_roll
+from musegen_lessons.music.midi import notes_to_midi
+from musegen_lessons.music.plots import show_piano_roll, show_spectrogram, show_waveform
+from musegen_lessons.music.score import Score, render_score
 
 C_MAJOR_CHORD = [(60, 0, 1), (64, 0, 1), (67, 0, 1), (72, 0, 1)]  # C4, E4, G4, C5 struck together
 

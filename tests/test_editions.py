@@ -7,9 +7,9 @@ import nbformat
 import pytest
 
 from musegen_lessons import __version__
-from musegen_lessons.checks import exercises
-from musegen_lessons.display import COURSE_MAP
-from musegen_lessons.release import STUB_LINE, release
+from musegen_lessons.course.checks import exercises
+from musegen_lessons.course.course_map import COURSE_MAP
+from musegen_lessons.course.release import STUB_LINE, release
 
 ROOT = Path(__file__).resolve().parents[1]
 SOLUTIONS = sorted((ROOT / "solutions").glob("[0-9][0-9]_*.ipynb"))

@@ -1,12 +1,13 @@
-"""Melody tokens, the vocabulary, one-hot vectors and the piano roll (musegen_lessons.encoding)."""
+"""Melody tokens, the vocabulary, one-hot vectors and the piano roll (musegen_lessons.music.encoding)."""
 
 import json
 
 import numpy as np
 import pytest
 
-from musegen_lessons import corpus
-from musegen_lessons.encoding import (
+from musegen_lessons.corpora import bundled
+from musegen_lessons.errors import MelodyError, NotationError
+from musegen_lessons.music.encoding import (
     HOLD,
     PIANO_KEYS,
     REST,
@@ -19,13 +20,12 @@ from musegen_lessons.encoding import (
     tokens_to_text,
     validate_tokens,
 )
-from musegen_lessons.errors import MelodyError, NotationError
 
 
 @pytest.fixture(scope="module")
 def soprano_notes(chorale):
     """The tune of bwv66.6: its soprano as (pitch, start, end) in quarter notes."""
-    return corpus.melody_notes(corpus.soprano_part(chorale))
+    return bundled.melody_notes(bundled.soprano_part(chorale))
 
 
 # --- notes to tokens ---------------------------------------------------------------------------------------------
@@ -324,7 +324,7 @@ def test_piano_roll_round_trips_to_notes():
 def test_chorale_piano_roll_round_trips_to_notes(chorale):
     notes = []
     for part in chorale.parts:
-        notes.extend(corpus.melody_notes(part))
+        notes.extend(bundled.melody_notes(part))
     roll = notes_to_piano_roll(notes)
     # A key held across two notes of the same pitch is one long note in a roll, so compare what sounds.
     assert (notes_to_piano_roll(piano_roll_to_notes(roll)) == roll).all()

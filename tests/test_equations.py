@@ -1,4 +1,4 @@
-"""The layer equations in numpy, each proven equal to its Keras layer (musegen_lessons.equations).
+"""The layer equations in numpy, each proven equal to its Keras layer (musegen_lessons.layers.convolution).
 
 Every comparison builds a real Keras layer, gives it known random weights with `set_weights`, runs both on the
 same float32 input — random numbers, a Bach chorale's piano roll, or its soprano as one-hot tokens — and asserts
@@ -13,34 +13,30 @@ import keras
 import numpy as np
 import pytest
 
-from musegen_lessons import corpus
-from musegen_lessons.encoding import Vocabulary, notes_to_piano_roll, notes_to_tokens, one_hot
-from musegen_lessons.equations import (
+from musegen_lessons.corpora import bundled
+from musegen_lessons.errors import ChoiceError, ShapeError
+from musegen_lessons.layers.activations import sigmoid, softmax, tanh
+from musegen_lessons.layers.convolution import (
     conv1d,
     conv1d_params,
     conv_output_steps,
+    gated_activation,
+    max_pool1d,
+    receptive_field,
+    wavenet_block,
+)
+from musegen_lessons.layers.dense import (
     dense,
     dense_params,
     embedding,
     embedding_params,
-    gated_activation,
-    lstm,
-    lstm_params,
-    lstm_step,
-    max_abs_difference,
-    max_pool1d,
-    receptive_field,
-    sigmoid,
-    simple_rnn,
-    simple_rnn_params,
-    softmax,
     softmax_cross_entropy,
     softmax_cross_entropy_gradient,
-    tanh,
-    wavenet_block,
 )
-from musegen_lessons.errors import ChoiceError, ShapeError
-from musegen_lessons.midi import as_pretty_midi, midi_to_notes
+from musegen_lessons.layers.recurrent import lstm, lstm_params, lstm_step, simple_rnn, simple_rnn_params
+from musegen_lessons.layers.shapes import max_abs_difference
+from musegen_lessons.music.encoding import Vocabulary, notes_to_piano_roll, notes_to_tokens, one_hot
+from musegen_lessons.music.midi import as_pretty_midi, midi_to_notes
 
 TOLERANCE = 1e-5  # float32 rounding of sums over up to a few hundred terms stays far below this
 DIFFERENCES = {}  # test input -> largest absolute difference seen, kept for reporting
@@ -77,7 +73,7 @@ def piano_roll(chorale):
 @pytest.fixture(scope="module")
 def soprano_ids(chorale):
     """The tune of bwv66.6 as token numbers, and the vocabulary's size."""
-    tokens = notes_to_tokens(corpus.melody_notes(corpus.soprano_part(chorale)))
+    tokens = notes_to_tokens(bundled.melody_notes(bundled.soprano_part(chorale)))
     vocabulary = Vocabulary.from_melodies([tokens])
     return vocabulary.encode(tokens), len(vocabulary)
 
@@ -603,7 +599,7 @@ def test_max_abs_difference_rejects_arrays_of_different_shapes():
 
 
 def test_importing_equations_does_not_import_tensorflow():
-    code = "import sys, musegen_lessons.equations; print('tensorflow' in sys.modules, 'keras' in sys.modules)"
+    code = "import sys, musegen_lessons.layers.convolution; print('tensorflow' in sys.modules, 'keras' in sys.modules)"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.split() == ["False", "False"]
 

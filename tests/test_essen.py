@@ -1,4 +1,4 @@
-"""The fast reader of the Essen folk songs (musegen_lessons.essen), held against music21's own full scores.
+"""The fast reader of the Essen folk songs (musegen_lessons.corpora.essen), held against music21's own full scores.
 
 Each test reads a real book of music21's corpus both ways: through `essen.read_book` (music21's ABC tokens, read
 straight off) and through `music21.corpus.parse` (the full score, as the course read it before), and requires the
@@ -8,7 +8,8 @@ same notes, metre, upbeat, title and key for every tune.
 import music21
 import pytest
 
-from musegen_lessons import corpus, essen
+from musegen_lessons.corpora import bundled, cleaning, essen
+from musegen_lessons.music import keys
 
 BOOK = "essenFolksong/erk5"  # a small book (21 songs), with upbeats, ties and a 3/4 song among them
 
@@ -43,7 +44,7 @@ def test_metre_upbeat_and_title_are_music21s(both_ways):
     tunes, scores = both_ways
     upbeats = 0
     for (number, tune, _), score in zip(tunes, scores):
-        bar_steps, pickup_steps, time_signature = corpus._bar_position(score.parts[0])
+        bar_steps, pickup_steps, time_signature = bundled.bar_position(score.parts[0])
         assert (round(tune.bar_quarters * 4), round(tune.pickup_quarters * 4) % bar_steps, tune.time_signature) == (
             bar_steps,
             pickup_steps,
@@ -60,7 +61,7 @@ def test_the_key_is_the_one_music21_finds(both_ways):
         found = score.analyze("key")
         expected = f"{found.tonic.name.replace('-', 'b')} {found.mode}"
         sounding = [(p, start, start + length) for pitches, start, length, _ in tune.elements for p in pitches]
-        assert corpus.analyze_key(sounding) == expected, f"tune {number}"
+        assert keys.analyze_key(sounding) == expected, f"tune {number}"
 
 
 def test_ties_are_joined_into_one_note():
@@ -83,8 +84,8 @@ def test_grace_notes_chords_and_triplets_are_marked_for_cleaning():
     assert kinds[:3] == [essen.GRACE_NOTE, None, essen.CHORD]
     assert tune.elements[0][2] == 0.0  # a grace note takes no time
     assert tune.elements[3][2] == pytest.approx(1 / 3)  # a triplet eighth: off the 16th-note grid
-    piece, reason = corpus.clean_elements(tune.elements, "C major", "2/4", 8, 0, "t#1", "test", "T")
-    assert piece is None and reason == corpus.GRACE
+    piece, reason = cleaning.clean_elements(tune.elements, "C major", "2/4", 8, 0, "t#1", "test", "T")
+    assert piece is None and reason == cleaning.GRACE
 
 
 def test_an_upbeat_is_found_from_the_first_bar():

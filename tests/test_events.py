@@ -1,10 +1,11 @@
-"""Event tokens (musegen_lessons.events): REMI with MidiTok on real chorales, beside the grid, and NLL per note."""
+"""Event tokens (musegen_lessons.music.events): REMI with MidiTok on real chorales, beside the grid, and NLL per
+note."""
 
 import numpy as np
 import pytest
 
-from musegen_lessons import events
-from musegen_lessons.corpus import load_melodies
+from musegen_lessons.corpora.melodies import load_melodies
+from musegen_lessons.music import events
 
 
 @pytest.fixture(scope="module")

@@ -7,10 +7,12 @@ import math
 import numpy as np
 import pytest
 
-from musegen_lessons import gan
-from musegen_lessons.encoding import HOLD, REST, Vocabulary
+from musegen_lessons.corpora.fragments import cut_fragments, decode_fragments, fragments_to_one_hot
 from musegen_lessons.errors import ChoiceError, MelodyError, ModelFileError
-from musegen_lessons.melody import Melody
+from musegen_lessons.evaluation import copying
+from musegen_lessons.families import gan
+from musegen_lessons.music.encoding import HOLD, REST, Vocabulary
+from musegen_lessons.music.melody import Melody
 
 # --- the losses -------------------------------------------------------------------------------------------------
 
@@ -100,6 +102,8 @@ def test_the_penalty_from_gradients_by_hand():
     gradients[1, 0, 0] = 1.0  # norm 1: 0
     assert gan.penalty_from_gradients(gradients) == pytest.approx(2.0)
     assert gan.penalty_from_gradients(np.zeros((3, 5, 5))) == pytest.approx(1.0)
+    # training's smoothing: a zero gradient then has the norm √(0 + 10⁻¹²) = 10⁻⁶
+    assert gan.penalty_from_gradients(np.zeros((3, 5, 5)), smoothing=1e-12) == pytest.approx((1e-6 - 1) ** 2, rel=1e-12)
 
 
 def test_the_gradient_penalty_equals_the_one_computed_by_hand_for_a_two_layer_critic():
@@ -150,15 +154,15 @@ def test_fragments_start_at_bar_lines_and_skip_tied_notes_and_other_metres():
     bar = lambda pitch: [pitch] + [HOLD] * 15  # noqa: E731
     # a one-beat upbeat, then five bars; the bar line falls after 4 steps
     tokens = [59, HOLD, HOLD, HOLD] + bar(60) + bar(62) + [HOLD] * 16 + bar(64) + bar(65)
-    fragments = gan.cut_fragments([_piece(tokens, pickup_steps=12)])
+    fragments = cut_fragments([_piece(tokens, pickup_steps=12)])
     # from bars 1, 2, 3, 4: bar 3 opens with a tied note, so the fragment from it is left out
     assert fragments == [bar(60) + bar(62), bar(62) + [HOLD] * 16, bar(64) + bar(65)]
     with pytest.raises(MelodyError, match="4/4"):
-        gan.cut_fragments([_piece([60] + [HOLD] * 47, time_signature="3/4")])
+        cut_fragments([_piece([60] + [HOLD] * 47, time_signature="3/4")])
 
 
 def test_fragments_of_the_chorales_are_verbatim_stretches_of_their_melodies(chorale_pieces):
-    fragments = gan.cut_fragments(chorale_pieces)
+    fragments = cut_fragments(chorale_pieces)
     assert len(fragments) > 100 and all(len(f) == 32 and f[0] != HOLD for f in fragments)
     joined = [" ".join(map(str, p.tokens)) for p in chorale_pieces]
     assert all(any(" ".join(map(str, f)) in melody for melody in joined) for f in fragments[:50])
@@ -166,7 +170,7 @@ def test_fragments_of_the_chorales_are_verbatim_stretches_of_their_melodies(chor
 
 @pytest.fixture(scope="module")
 def chorale_pieces():
-    from musegen_lessons.corpus import load_melodies
+    from musegen_lessons.corpora.melodies import load_melodies
 
     return load_melodies("chorales", quick=True, progress=False).pieces
 
@@ -174,15 +178,15 @@ def chorale_pieces():
 def test_one_hot_and_back_gives_the_fragments_again():
     vocabulary = Vocabulary(range(60, 65))
     fragments = [[60, HOLD, REST, 64], [62, 63, HOLD, HOLD]]
-    one_hot = gan.fragments_to_one_hot(fragments, vocabulary)
+    one_hot = fragments_to_one_hot(fragments, vocabulary)
     assert one_hot.shape == (2, 4, len(vocabulary)) and one_hot.sum() == 8
-    assert gan.decode_fragments(one_hot, vocabulary) == fragments
+    assert decode_fragments(one_hot, vocabulary) == fragments
 
 
 def test_decoding_turns_a_hold_with_nothing_sounding_into_a_rest():
     vocabulary = Vocabulary(range(60, 62))  # REST 0, HOLD 1, 60 → 2, 61 → 3
     probabilities = np.eye(4)[[[1, 2, 1, 0, 1, 3]]] * 0.7 + 0.075  # soft, the most likely token as given
-    assert gan.decode_fragments(probabilities, vocabulary) == [[REST, 60, HOLD, REST, REST, 61]]
+    assert decode_fragments(probabilities, vocabulary) == [[REST, 60, HOLD, REST, REST, 61]]
 
 
 # --- the networks -------------------------------------------------------------------------------------------------
@@ -211,7 +215,7 @@ def test_no_fragments_or_token_lists_instead_of_one_hot_are_refused(fragments):
 def test_a_few_steps_of_training_move_both_losses_and_repeat_with_the_seed():
     vocabulary = Vocabulary(range(60, 72))
     rng = np.random.default_rng(2)
-    fragments = gan.fragments_to_one_hot(
+    fragments = fragments_to_one_hot(
         [[int(p)] + [HOLD] * 7 + [int(q)] + [HOLD] * 7 for p, q in rng.integers(60, 72, (64, 2))], vocabulary
     )
     histories = []
@@ -226,6 +230,50 @@ def test_a_few_steps_of_training_move_both_losses_and_repeat_with_the_seed():
     assert first["generator_loss"] == second["generator_loss"]  # and the same seed moved it the same way
 
 
+def _small_gan(loss):
+    fragments = np.eye(10, dtype=np.float32)[np.random.default_rng(4).integers(0, 10, (32, 16))]
+    return gan.GAN(fragments, loss=loss, batch_size=16, seed=6, width=8), fragments
+
+
+@pytest.mark.parametrize("loss", gan.LOSSES)
+def test_the_training_step_minimises_the_losses_of_the_formulas(loss):
+    """What the training step takes the gradient of is the lesson's formula on the discriminator's scores, computed
+    here in numpy from the networks' outputs: a sign flipped in a step's objective fails this."""
+    model, fragments = _small_gan(loss)
+    noise = np.random.default_rng(7).normal(size=(8, gan.NOISE_DIM)).astype(np.float32)
+    fake = np.asarray(model.generator(noise, training=True))
+    scores = np.asarray(model.discriminator(fake, training=True), np.float64)
+    real_scores = np.asarray(model.discriminator(fragments[:8], training=True), np.float64)
+    if loss == "gan":  # −ln σ(a) = ln(1 + e^−a)
+        expected_g = np.logaddexp(0, -scores).mean()
+        expected_d = np.logaddexp(0, -real_scores).mean() + np.logaddexp(0, scores).mean()
+        got_d = float(model.discriminator_objective(fragments[:8], fake))
+    else:  # the critic's loss, its penalty (checked by hand above) taken off
+        expected_g = -scores.mean()
+        expected_d = scores.mean() - real_scores.mean()
+        epsilon = np.full(8, 0.5, np.float32)
+        penalty = float(gan.gradient_penalty(model.discriminator, fragments[:8], fake, epsilon))
+        got_d = float(model.discriminator_objective(fragments[:8], fake, epsilon)) - gan.PENALTY_WEIGHT * penalty
+    assert float(model.generator_objective(noise)) == pytest.approx(expected_g, rel=1e-5, abs=1e-6)
+    assert got_d == pytest.approx(expected_d, rel=1e-5, abs=1e-6)
+
+
+@pytest.mark.parametrize("loss", gan.LOSSES)
+def test_generator_steps_raise_the_discriminators_scores_of_its_fragments(loss):
+    """The generator learns to fool the discriminator as it stands: with the discriminator left alone, a few
+    generator steps raise its mean score of the generator's fragments (a step that climbed its loss would lower it)."""
+    model, _ = _small_gan(loss)
+    noise = model.noise(64)
+
+    def mean_score():
+        return float(np.mean(model.discriminator(model.generator(noise, training=False), training=False)))
+
+    before = mean_score()
+    for _ in range(5):
+        model._generator_step()
+    assert mean_score() > before
+
+
 def test_gradient_norms_of_both_generator_losses_are_measured():
     fragments = np.eye(10, dtype=np.float32)[np.random.default_rng(4).integers(0, 10, (32, 16))]
     norms = gan.generator_gradient_norms(gan.GAN(fragments, width=8), count=32)
@@ -237,36 +285,36 @@ def test_gradient_norms_of_both_generator_losses_are_measured():
 
 def test_distinct_fragments_and_the_share_of_the_most_common():
     fragments = [[60, HOLD], [60, HOLD], [62, HOLD], [60, HOLD]]
-    assert gan.count_distinct(fragments) == 2
-    assert gan.most_common_share(fragments) == 0.75
-    assert gan.count_distinct(np.array([[1, 2], [1, 2], [2, 1]])) == 2
+    assert copying.count_distinct(fragments) == 2
+    assert copying.most_common_share(fragments) == 0.75
+    assert copying.count_distinct(np.array([[1, 2], [1, 2], [2, 1]])) == 2
     with pytest.raises(MelodyError, match="no fragments"):
-        gan.count_distinct([])
+        copying.count_distinct([])
 
 
 def test_nearest_training_fragments_by_hamming_distance():
     training = [[60, HOLD, 62, HOLD], [64, HOLD, HOLD, HOLD], [60, 62, 64, 65]]
     samples = [[64, HOLD, HOLD, HOLD], [60, HOLD, 62, REST], [67, 67, 67, 67]]
-    distances, indices = gan.nearest_fragments(samples, training)
+    distances, indices = copying.nearest_fragments(samples, training)
     assert distances.tolist() == [0, 1, 4] and indices[:2].tolist() == [1, 0]
-    assert gan.copy_rate(samples, training) == pytest.approx(1 / 3)
+    assert copying.copy_rate(samples, training) == pytest.approx(1 / 3)
     # a copy that appears twice among the samples counts twice
-    assert gan.copy_rate([training[0], training[0], samples[2]], training) == pytest.approx(2 / 3)
+    assert copying.copy_rate([training[0], training[0], samples[2]], training) == pytest.approx(2 / 3)
 
 
 def test_fragments_of_different_lengths_cannot_be_compared():
     with pytest.raises(MelodyError, match="4 steps"):
-        gan.nearest_fragments([[60, HOLD]], [[60, HOLD, HOLD, HOLD]])
+        copying.nearest_fragments([[60, HOLD]], [[60, HOLD, HOLD, HOLD]])
     with pytest.raises(MelodyError, match="different lengths"):
-        gan.nearest_fragments([[60], [60, HOLD]], [[60]])
+        copying.nearest_fragments([[60], [60, HOLD]], [[60]])
 
 
 def test_measuring_a_set_counts_copies_silence_and_closeness(chorale_pieces):
-    fragments = gan.cut_fragments(chorale_pieces)
+    fragments = cut_fragments(chorale_pieces)
     training, held_out = fragments[:-40], fragments[-40:]
     silent = [REST] * 32
     samples = [training[0], training[0], training[5], silent]
-    figures = gan.measure_samples(samples, training, [p.tokens for p in chorale_pieces], held_out)
+    figures = copying.measure_samples(samples, training, [p.tokens for p in chorale_pieces], held_out)
     assert figures["count"] == 4 and figures["distinct"] == 3 and figures["most_common_share"] == 0.5
     # three copies at distance 0; the rests differ from every fragment wherever it has a note
     assert figures["copy_rate"] == 0.75 and figures["verbatim_rate"] == 0.75
@@ -280,7 +328,7 @@ def test_measuring_a_set_counts_copies_silence_and_closeness(chorale_pieces):
 def test_the_kept_generators_load_in_safe_mode_and_write_fragments(loss):
     generator, vocabulary = gan.load_generator(loss)
     probabilities = np.asarray(generator(np.random.default_rng(5).normal(size=(6, gan.NOISE_DIM)), training=False))
-    fragments = gan.decode_fragments(probabilities, vocabulary)
+    fragments = decode_fragments(probabilities, vocabulary)
     assert len(fragments) == 6 and all(len(f) == 32 for f in fragments)
     assert all(any(t not in (HOLD, REST) for t in f) for f in fragments)  # trained: every fragment has notes
 
@@ -291,7 +339,7 @@ def test_the_kept_generators_are_what_the_benchmark_measured():
     distinct = {}
     for loss in gan.LOSSES:
         generator, vocabulary = gan.load_generator(loss)
-        distinct[loss] = gan.count_distinct(gan.decode_fragments(np.asarray(generator(noise)), vocabulary))
+        distinct[loss] = copying.count_distinct(decode_fragments(np.asarray(generator(noise)), vocabulary))
     assert distinct["gan"] <= 50 and distinct["wgan-gp"] >= 950
 
 

@@ -6,24 +6,16 @@ import wave
 import numpy as np
 import pytest
 
-from musegen_lessons.cli import main
-from musegen_lessons.corpus import load_melodies
-from musegen_lessons.dataset import build_dataset, step_positions
-from musegen_lessons.encoding import HOLD, REST, validate_tokens
+from musegen_lessons.corpora.dataset import build_dataset, step_positions
+from musegen_lessons.corpora.melodies import load_melodies
+from musegen_lessons.course.cli import main
 from musegen_lessons.errors import MelodyError, NotationError
-from musegen_lessons.generate import (
-    KerasStepGenerator,
-    NumpyStepGenerator,
-    WindowedGenerator,
-    compose,
-    generate,
-    melody_to_midi,
-    parse_melody,
-    sample_next,
-)
-from musegen_lessons.melody import Melody
-from musegen_lessons.midi import read_midi
-from musegen_lessons.models import load_melody_model
+from musegen_lessons.families.lstm import KerasStepGenerator, NumpyStepGenerator
+from musegen_lessons.families.sampling import WindowedGenerator, compose, generate, sample_next
+from musegen_lessons.families.saving import load_melody_model
+from musegen_lessons.music.encoding import HOLD, REST, parse_melody, validate_tokens
+from musegen_lessons.music.melody import Melody
+from musegen_lessons.music.midi import melody_to_midi, read_midi
 
 
 @pytest.fixture(scope="module")
@@ -298,9 +290,9 @@ def test_compose_with_the_kept_transformer_starts_with_the_notes_typed(tmp_path)
 
 
 def test_each_kind_of_melody_model_gets_its_fastest_step_generator():
-    from musegen_lessons.generate import step_generator
-    from musegen_lessons.transformer import CachedTransformerGenerator, build_transformer_model
-    from musegen_lessons.wavenet import CachedWaveNetGenerator, build_wavenet_model
+    from musegen_lessons.families.sampling import step_generator
+    from musegen_lessons.families.transformer import CachedTransformerGenerator, build_transformer_model
+    from musegen_lessons.families.wavenet import CachedWaveNetGenerator, build_wavenet_model
 
     model, _, _ = load_melody_model()
     assert isinstance(step_generator(model), NumpyStepGenerator)

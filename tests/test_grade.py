@@ -9,10 +9,10 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from musegen_lessons.checks import FAILED, NOT_ATTEMPTED, PASSED, USES_REFERENCE, exercises
-from musegen_lessons.cli import main
+from musegen_lessons.course.checks import FAILED, NOT_ATTEMPTED, PASSED, USES_REFERENCE, exercises
+from musegen_lessons.course.cli import main
+from musegen_lessons.course.grade import ERROR, exercise_table, grade_notebook
 from musegen_lessons.errors import GradeError
-from musegen_lessons.grade import ERROR, exercise_table, grade_notebook
 
 ROOT = Path(__file__).resolve().parents[1]
 LESSONS = sorted(p.name for p in (ROOT / "solutions").glob("[0-9][0-9]_*.ipynb"))
@@ -129,11 +129,12 @@ def test_an_exercise_cell_is_graded_after_only_its_set_up(tmp_path):
 WRONG = "def my_seconds_per_quarter(tempo_bpm):\n    return 1.0\n"
 PATCHES = {
     "a fake check": "def check(*args):\n    print('✔ Exercise 00.1 passed')",
-    "the package's check replaced": "import musegen_lessons.checks as c\n"
+    "the package's check replaced": "import musegen_lessons.course.checks as c\n"
     "c.check = c.evaluate = lambda *a: ('passed', 'ok')",
-    "the exercise's check replaced": "import musegen_lessons.checks.lesson00 as l\n"
+    "the exercise's check replaced": "import musegen_lessons.course.checks.lesson00 as l\n"
     "l.check_seconds_per_quarter = lambda fn: 'ok'",
-    "the comparison replaced": "import musegen_lessons.checks as c\nc._equal = lambda *a: True\nc.is_near = c._equal",
+    "the comparison replaced": "import musegen_lessons.course.checks as c\n"
+    "c._equal = lambda *a: True\nc.is_near = c._equal",
     "numpy patched": "import numpy\nnumpy.array_equal = numpy.allclose = lambda *a, **k: True",
     "builtins patched": "import builtins\nbuiltins.abs = lambda x: 0\nbuiltins.isinstance = lambda *a: True",
     "IPython.display patched": "import IPython.display as d\nd.display = lambda *a, **k: print('passed')",
@@ -172,21 +173,24 @@ def test_a_forged_result_in_the_outputs_or_displayed_earns_no_pass(tmp_path):
 
 
 REFERENCE_CALLS = {
-    "called by its module": ("from musegen_lessons import equations", "return equations.conv1d(x, kernel, bias)"),
+    "called by its module": (
+        "from musegen_lessons.layers import convolution",
+        "return convolution.conv1d(x, kernel, bias)",
+    ),
     "imported under another name": (
-        "from musegen_lessons.equations import conv1d as mine",
+        "from musegen_lessons.layers.convolution import conv1d as mine",
         "return mine(x, kernel, bias)",
     ),
     "found by getattr": (
         "import importlib",
-        "return getattr(importlib.import_module('musegen_lessons.equations'), 'conv' + '1d')(x, kernel, bias)",
+        "return getattr(importlib.import_module('musegen_lessons.layers.convolution'), 'conv' + '1d')(x, kernel, bias)",
     ),
     "hidden in a lambda": (
-        "from musegen_lessons import equations\nhelper = lambda *a: equations.conv1d(*a)",
+        "from musegen_lessons.layers import convolution\nhelper = lambda *a: convolution.conv1d(*a)",
         "return helper(x, kernel, bias)",
     ),
     "through Keras's layer": (
-        "import keras\nfrom musegen_lessons.checks.lesson03 import keras_layer",
+        "import keras\nfrom musegen_lessons.course.checks.lesson03 import keras_layer",
         "return keras_layer(keras.layers.Conv1D(kernel.shape[2], kernel.shape[0]), x, [kernel, bias])",
     ),
     "Keras imported inside": (
@@ -201,44 +205,48 @@ def test_calling_the_reference_is_reported_by_name(tmp_path, imports, body):
     cell = f"{imports}\n\ndef my_conv1d(x, kernel, bias):\n    {body}\n"
     result = _graded(tmp_path, "03_cnn_equation.ipynb", "my_conv1d", cell, "03.4", timeout=120)
     assert result.status == USES_REFERENCE, result
-    assert ("keras.layers.Conv1D" if "keras" in imports + body else "equations.conv1d") in result.message
+    assert ("keras.layers.Conv1D" if "keras" in imports + body else "convolution.conv1d") in result.message
 
 
 @pytest.mark.parametrize(
     "cell",
     [
-        "from musegen_lessons.equations import conv1d as my_conv1d",
-        "from musegen_lessons import equations\nmy_conv1d = equations.conv1d",
-        "import numpy as np\nfrom musegen_lessons import equations\n"
-        "ANSWER = equations.conv1d(np.ones((4, 1)), np.ones((3, 1, 1)), np.zeros(1))\n"
+        "from musegen_lessons.layers.convolution import conv1d as my_conv1d",
+        "from musegen_lessons.layers import convolution\nmy_conv1d = convolution.conv1d",
+        "import numpy as np\nfrom musegen_lessons.layers import convolution\n"
+        "ANSWER = convolution.conv1d(np.ones((4, 1)), np.ones((3, 1, 1)), np.zeros(1))\n"
         "def my_conv1d(x, kernel, bias):\n    return ANSWER",
     ],
     ids=["imported as the answer", "assigned as the answer", "called when the cell runs"],
 )
 def test_the_reference_as_the_answer_itself_is_reported(tmp_path, cell):
     result = _graded(tmp_path, "03_cnn_equation.ipynb", "my_conv1d", cell, "03.4")
-    assert result.status == USES_REFERENCE and "equations.conv1d" in result.message, result
+    assert result.status == USES_REFERENCE and "convolution.conv1d" in result.message, result
 
 
 @pytest.mark.parametrize(
     "cell",
     [
-        "import importlib\nfrom musegen_lessons import equations\nimportlib.reload(equations)\n\n"
-        "def my_conv1d(x, kernel, bias):\n    return equations.conv1d(x, kernel, bias)",
-        "import importlib, sys\n\ndef my_conv1d(x, kernel, bias):\n    del sys.modules['musegen_lessons.equations']\n"
-        "    return importlib.import_module('musegen_lessons.equations').conv1d(x, kernel, bias)",
+        "import importlib\nfrom musegen_lessons.layers import convolution\nimportlib.reload(convolution)\n\n"
+        "def my_conv1d(x, kernel, bias):\n    return convolution.conv1d(x, kernel, bias)",
+        "import importlib, sys\n\ndef my_conv1d(x, kernel, bias):\n"
+        "    del sys.modules['musegen_lessons.layers.convolution']\n"
+        "    module = importlib.import_module('musegen_lessons.layers.convolution')\n"
+        "    return module.conv1d(x, kernel, bias)",
     ],
     ids=["reloaded in the cell", "imported afresh in the function"],
 )
 def test_a_second_copy_of_the_reference_s_module_is_reported(tmp_path, cell):
     result = _graded(tmp_path, "03_cnn_equation.ipynb", "my_conv1d", cell, "03.4")
-    assert result.status == USES_REFERENCE and "a second copy of musegen_lessons.equations" in result.message, result
+    assert (
+        result.status == USES_REFERENCE and "a second copy of musegen_lessons.layers.convolution" in result.message
+    ), result
 
 
 def test_catching_the_refusal_still_earns_no_pass(tmp_path):
     cell = (
-        "from musegen_lessons import equations\n\ndef my_conv1d(x, kernel, bias):\n    try:\n"
-        "        return equations.conv1d(x, kernel, bias)\n    except BaseException:\n        return x\n"
+        "from musegen_lessons.layers import convolution\n\ndef my_conv1d(x, kernel, bias):\n    try:\n"
+        "        return convolution.conv1d(x, kernel, bias)\n    except BaseException:\n        return x\n"
     )
     result = _graded(tmp_path, "03_cnn_equation.ipynb", "my_conv1d", cell, "03.4")
     assert result.status == FAILED, result
@@ -247,9 +255,9 @@ def test_catching_the_refusal_still_earns_no_pass(tmp_path):
 def test_other_package_functions_stay_allowed(tmp_path):
     # 03.7's reference is receptive_field; conv_output_steps, the reference of another exercise, is not refused here.
     cell = (
-        "from musegen_lessons import equations\n\ndef my_receptive_field(kernel_sizes, strides):\n"
+        "from musegen_lessons.layers import convolution\n\ndef my_receptive_field(kernel_sizes, strides):\n"
         "    steps = 1\n    for k, s in zip(reversed(kernel_sizes), reversed(strides)):\n"
-        "        steps = (steps - 1) * s + k\n    assert equations.conv_output_steps(steps, k, s) >= 1\n"
+        "        steps = (steps - 1) * s + k\n    assert convolution.conv_output_steps(steps, k, s) >= 1\n"
         "    return steps\n"
     )
     result = _graded(tmp_path, "03_cnn_equation.ipynb", "my_receptive_field", cell, "03.7")
@@ -300,5 +308,6 @@ def test_the_readme_lists_every_exercise_as_the_registry_does(capsys):
     printed = capsys.readouterr().out
     assert all(f"| {e.id} {e.title} |" in printed for e in exercises())
     assert (
-        "| 03.4 a Conv1D forward pass | `import numpy as np` | `equations.conv1d`, `keras.layers.Conv1D` |" in printed
+        "| 03.4 a Conv1D forward pass | `import numpy as np` | `layers.convolution.conv1d`, `keras.layers.Conv1D` |"
+        in printed
     )

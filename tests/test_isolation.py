@@ -9,8 +9,8 @@ import numpy as np
 import pretty_midi
 import pytest
 
-from musegen_lessons.checks import CheckFailed, UsesReference, find_exercise
-from musegen_lessons.isolation import (
+from musegen_lessons.course.checks import CheckFailed, UsesReference, find_exercise
+from musegen_lessons.course.isolation import (
     CellError,
     IsolatedFunction,
     Stopped,
@@ -131,7 +131,10 @@ def test_the_cell_s_errors_are_told_apart(tmp_path):
         "def my_conv1d(x, kernel, bias):\n    return chorale": None,
         "chorale.parts\ndef my_conv1d(x, kernel, bias):\n    pass": (CellError, "NameError"),
         "my_conv1d = 3": (CellError, "did not define a function my_conv1d"),
-        "from musegen_lessons import equations\nequations.conv1d(1, 2, 3)": (UsesReference, "equations.conv1d"),
+        "from musegen_lessons.layers import convolution\nconvolution.conv1d(1, 2, 3)": (
+            UsesReference,
+            "convolution.conv1d",
+        ),
         "while True:\n    pass": (Stopped, "timed out"),
     }
     for cell, expected in cells.items():

@@ -1,5 +1,5 @@
-"""The published protocol (musegen_lessons.literature): music21's chorale melodies BWV 253–438, the saved folds, and
-bits per note, for PPM and for a network. Reads the real corpus (cached after the first read)."""
+"""The published protocol (musegen_lessons.evaluation.literature): music21's chorale melodies BWV 253–438, the saved
+folds, and bits per note, for PPM and for a network. Reads the real corpus (cached after the first read)."""
 
 import dataclasses
 import json
@@ -7,26 +7,37 @@ import json
 import numpy as np
 import pytest
 
-from musegen_lessons import literature
-from musegen_lessons.literature import (
+from musegen_lessons.corpora.protocol import (
+    CACHE_FORMAT,
+    GRACE_NOTES,
+    SAME_STEP,
+    fold_dataset,
+    key_normalise,
+    load_folds,
+    load_protocol_melodies,
+    make_folds,
+    melody_pitches,
+    protocol_chorale_names,
+    protocol_vocabulary,
+    read_protocol_cache,
+    save_folds,
+    split_fold,
+    tunes_across_folds,
+)
+from musegen_lessons.evaluation import literature
+from musegen_lessons.evaluation.literature import (
     add_short_term_model,
     bits_per_note,
     first_note_distribution,
-    fold_dataset,
-    load_folds,
-    make_folds,
-    melody_pitches,
     network_pitch_distributions,
     note_probabilities,
-    protocol_chorale_names,
     score_ppm,
-    split_fold,
 )
 
 
 @pytest.fixture(scope="module")
 def protocol():
-    return literature.load_protocol_melodies(progress=False)
+    return load_protocol_melodies(progress=False)
 
 
 @pytest.fixture(scope="module")
@@ -46,14 +57,14 @@ def test_the_melodies_are_in_their_own_keys_with_every_note_but_five(protocol):
     assert {p.transposition for p in protocol.pieces} == {0}
     assert len(protocol.alphabet) == 22 and protocol.alphabet[0] == 57  # Pearce: 21 pitches
     left_out = {reason: len(where) for reason, where in protocol.dropped_notes.items()}
-    assert left_out == {literature.GRACE_NOTES: 3, literature.SAME_STEP: 2}
+    assert left_out == {GRACE_NOTES: 3, SAME_STEP: 2}
     assert "186 melodies (Pearce: 185)" in protocol.report()
 
 
 def test_bwv_432_keeps_one_of_each_pair_of_32nd_notes(protocol):
     piece = next(p for p in protocol.pieces if p.id == "bach/bwv432")
     assert all(isinstance(t, int) or t in ("HOLD", "REST") for t in piece.tokens)
-    assert [q for name, q in protocol.dropped_notes[literature.SAME_STEP]] == [14.875, 21.875]
+    assert [q for name, q in protocol.dropped_notes[SAME_STEP]] == [14.875, 21.875]
 
 
 def test_folds_are_a_seeded_deal_of_every_piece_once():
@@ -84,7 +95,7 @@ def test_missing_folds_say_how_to_restore_them(protocol, tmp_path):
 
 
 def test_folds_for_other_pieces_are_refused(protocol, tmp_path):
-    path = literature.save_folds([["bach/bwv1"], ["bach/bwv2"]], tmp_path / "other.json")
+    path = save_folds([["bach/bwv1"], ["bach/bwv2"]], tmp_path / "other.json")
     assert json.loads(path.read_text())["folds"] == [["bach/bwv1"], ["bach/bwv2"]]
     with pytest.raises(ValueError, match="another corpus"):
         load_folds(protocol.pieces, path)
@@ -136,9 +147,9 @@ def test_first_notes_are_counted_with_one_added_to_each_pitch(protocol):
 @pytest.fixture(scope="module")
 def untrained(protocol):
     """An untrained lesson 05 network (any network will do) and its distributions over two melodies' notes."""
-    from musegen_lessons.models import build_melody_model
+    from musegen_lessons.families.lstm import build_melody_model
 
-    vocabulary = literature.protocol_vocabulary(protocol)
+    vocabulary = protocol_vocabulary(protocol)
     model = build_melody_model(len(vocabulary), lstm_units=16, conv_filters=8)
     pieces = protocol.pieces[:2]
     first_notes = first_note_distribution(protocol.pieces, protocol.alphabet)
@@ -147,7 +158,7 @@ def untrained(protocol):
 
 
 def test_a_network_predicts_every_note_renormalised_over_the_pitches(protocol, untrained):
-    from musegen_lessons.training import predict_pieces
+    from musegen_lessons.evaluation.likelihood import predict_pieces
 
     model, vocabulary, pieces, first_notes, distributions = untrained
     alphabet = protocol.alphabet
@@ -177,12 +188,12 @@ def test_the_short_term_model_helps_a_network_that_knows_nothing(protocol, untra
 
 
 def test_key_normalised_melodies_keep_the_pitches_they_predict(protocol, folds):
-    from musegen_lessons.melody import transposition_to_c
-    from musegen_lessons.notation import parse_key
+    from musegen_lessons.music.melody import transposition_to_c
+    from musegen_lessons.music.notation import parse_key
 
     piece = next(p for p in protocol.pieces if p.key not in ("C major", "A minor"))
     shift = transposition_to_c(*parse_key(piece.key))
-    moved = literature.key_normalise(piece)
+    moved = key_normalise(piece)
     assert moved.transposition == shift != 0
     assert [t for t in moved.tokens if isinstance(t, int)] == [p + shift for p in melody_pitches(piece)]
     assert melody_pitches(moved) == melody_pitches(piece)  # the pitches as written, whatever the network reads
@@ -193,9 +204,9 @@ def test_key_normalised_melodies_keep_the_pitches_they_predict(protocol, folds):
 
 def test_a_network_reading_in_c_is_scored_on_the_pitches_as_written(protocol, untrained):
     model, vocabulary, pieces, first_notes, _ = untrained
-    from musegen_lessons.training import predict_pieces
+    from musegen_lessons.evaluation.likelihood import predict_pieces
 
-    moved = [literature.key_normalise(p) for p in pieces]
+    moved = [key_normalise(p) for p in pieces]
     distributions = network_pitch_distributions(model, moved, vocabulary, protocol.alphabet, first_notes)
     rows = predict_pieces(model, moved, vocabulary)[0]
     second = next(step for step, token in enumerate(moved[0].tokens) if step > 0 and isinstance(token, int))
@@ -204,10 +215,10 @@ def test_a_network_reading_in_c_is_scored_on_the_pitches_as_written(protocol, un
 
 
 def test_some_melodies_share_their_tune_with_another_fold(protocol, folds):
-    shared = literature.tunes_across_folds(protocol, folds)
+    shared = tunes_across_folds(protocol, folds)
     assert len(shared) == 28 and len(set(shared)) == 28
     one_fold = [[p.id for p in protocol.pieces]] * 1
-    assert literature.tunes_across_folds(protocol, one_fold) == []  # all in one fold: nothing is shared across
+    assert tunes_across_folds(protocol, one_fold) == []  # all in one fold: nothing is shared across
 
 
 @pytest.mark.parametrize(
@@ -218,17 +229,17 @@ def test_some_melodies_share_their_tune_with_another_fold(protocol, folds):
 def test_a_damaged_or_stale_cache_is_read_again_not_trusted(protocol, tmp_path, content):
     import music21
 
-    source = {"format": literature.CACHE_FORMAT, "music21": music21.__version__}
+    source = {"format": CACHE_FORMAT, "music21": music21.__version__}
     if content == "SOURCE_WITH_BAD_TOKENS":
         piece = {**dataclasses.asdict(protocol.pieces[0]), "tokens": ["HOLD", 60]}  # HOLD with nothing to hold
         content = json.dumps({"source": source, "pieces": [piece], "dropped_notes": {}})
     path = tmp_path / "literature-chorales.json"
     path.write_text(content)
-    assert literature.read_protocol_cache(path, source) is None
+    assert read_protocol_cache(path, source) is None
     path.write_text(
         json.dumps({"source": source, "pieces": [dataclasses.asdict(protocol.pieces[0])], "dropped_notes": {}})
     )
-    assert literature.read_protocol_cache(path, source).pieces == protocol.pieces[:1]
+    assert read_protocol_cache(path, source).pieces == protocol.pieces[:1]
 
 
 def test_every_ppm_system_measured_here_has_its_published_figure():

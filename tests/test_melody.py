@@ -5,13 +5,12 @@ import re
 import pytest
 from music21.musicxml.m21ToXml import GeneralObjectExporter
 
-from musegen_lessons.corpus import load_melodies
-from musegen_lessons.display import melody_to_stream, render_score
-from musegen_lessons.encoding import HOLD, REST
+from musegen_lessons.corpora.melodies import load_melodies
 from musegen_lessons.errors import MelodyError, NotationError
-from musegen_lessons.generate import parse_melody
-from musegen_lessons.melody import Melody, home_key, transposition_to_c
-from musegen_lessons.notation import key_names, parse_key
+from musegen_lessons.music.encoding import HOLD, REST, parse_melody
+from musegen_lessons.music.melody import Melody, home_key, transposition_to_c
+from musegen_lessons.music.notation import key_names, parse_key
+from musegen_lessons.music.score import melody_to_stream, render_score
 
 # --- key normalisation -------------------------------------------------------------------------------------------
 

@@ -1,4 +1,4 @@
-"""MIDI files in and out (musegen_lessons.midi): real files written with pretty_midi, and broken ones."""
+"""MIDI files in and out (musegen_lessons.music.midi): real files written with pretty_midi, and broken ones."""
 
 import random
 
@@ -6,7 +6,7 @@ import pretty_midi
 import pytest
 
 from musegen_lessons.errors import MidiReadError
-from musegen_lessons.midi import as_pretty_midi, midi_to_notes, notes_to_midi, read_midi, write_midi
+from musegen_lessons.music.midi import as_pretty_midi, midi_to_notes, notes_to_midi, read_midi, write_midi
 
 
 def _as_triples(notes):

@@ -6,18 +6,13 @@ import keras
 import numpy as np
 import pytest
 
-from musegen_lessons.corpus import load_melodies
-from musegen_lessons.dataset import build_dataset
-from musegen_lessons.encoding import Vocabulary
+from musegen_lessons.corpora.dataset import build_dataset
+from musegen_lessons.corpora.melodies import load_melodies
 from musegen_lessons.errors import ModelFileError
-from musegen_lessons.models import (
-    KEPT_MODELS,
-    MODEL_FILE,
-    build_melody_model,
-    load_melody_model,
-    save_melody_model,
-)
-from musegen_lessons.training import evaluate_model
+from musegen_lessons.evaluation.likelihood import evaluate_model
+from musegen_lessons.families.lstm import build_melody_model
+from musegen_lessons.families.saving import KEPT_MODELS, MODEL_FILE, load_melody_model, save_melody_model
+from musegen_lessons.music.encoding import Vocabulary
 
 VOCAB = Vocabulary(range(60, 73))
 
@@ -58,7 +53,7 @@ def test_the_beat_input_changes_the_prediction(small_model):
 
 
 def test_without_the_beat_input_the_positions_change_nothing_and_the_step_generators_agree():
-    from musegen_lessons.generate import KerasStepGenerator, NumpyStepGenerator
+    from musegen_lessons.families.lstm import KerasStepGenerator, NumpyStepGenerator
 
     keras.utils.set_random_seed(0)
     model = build_melody_model(len(VOCAB), embedding_dim=8, position_dim=0, conv_filters=8, lstm_units=8)

@@ -1,11 +1,11 @@
-"""Pitch names, MIDI numbers, frequencies and 16th-note steps (musegen_lessons.notation)."""
+"""Pitch names, MIDI numbers, frequencies and 16th-note steps (musegen_lessons.music.notation)."""
 
 import math
 
 import pytest
 
 from musegen_lessons.errors import NotationError
-from musegen_lessons.notation import (
+from musegen_lessons.music.notation import (
     frequency_to_midi,
     midi_to_frequency,
     midi_to_name,

@@ -13,10 +13,13 @@ import keras
 import numpy as np
 import pytest
 
-from musegen_lessons import polyphony as P
-from musegen_lessons.display import render_score
-from musegen_lessons.encoding import PIANO_LOW
+from musegen_lessons.corpora import jsb
 from musegen_lessons.errors import ChoiceError, DataFileError, MelodyError, ModelFileError, ShapeError
+from musegen_lessons.families.polyphony import baselines, metric, models, training
+from musegen_lessons.families.polyphony.sampler import FrameSampler
+from musegen_lessons.music import frames
+from musegen_lessons.music.encoding import PIANO_LOW
+from musegen_lessons.music.score import frames_to_score, render_score
 
 BENCHMARK = Path(__file__).resolve().parents[1] / "benchmarks" / "jsb.py"
 
@@ -24,7 +27,7 @@ C_MAJOR, G7, A_MINOR = [48, 64, 67, 72], [43, 59, 65, 74], [45, 60, 64, 69]
 
 
 def _piece(*chords):
-    return np.array([P.pitches_to_frame(c) for c in chords], np.uint8)
+    return np.array([frames.pitches_to_frame(c) for c in chords], np.uint8)
 
 
 @pytest.fixture(scope="module")
@@ -35,7 +38,7 @@ def tiny_split():
     def pieces(n):
         return [_piece(*(chords[i] for i in rng.integers(0, 4, rng.integers(6, 20)))) for _ in range(n)]
 
-    return P.FrameSplit("hand-made", False, {"train": pieces(12), "valid": pieces(4), "test": pieces(4)})
+    return jsb.FrameSplit("hand-made", False, {"train": pieces(12), "valid": pieces(4), "test": pieces(4)})
 
 
 @pytest.fixture(
@@ -55,34 +58,34 @@ def small_model(request):
     output, skip, body = request.param
     # a TCN of 3 blocks, kernel 2, dilations 1, 2, 4: it sees 1 + 2·(1 + 2 + 4) = 15 frames back
     tcn = {"tcn_channels": 10, "kernel_size": 2, "dilations": (1, 2, 4)}
-    return P.build_frame_model(output, lstm_units=12, made_hidden=20, skip=skip, body=body, **tcn)
+    return models.build_frame_model(output, lstm_units=12, made_hidden=20, skip=skip, body=body, **tcn)
 
 
 # --------------------------------------------------------------------------------------------------- frames
 def test_pitches_and_frames_round_trip():
-    frame = P.pitches_to_frame([21, 60, 108])
+    frame = frames.pitches_to_frame([21, 60, 108])
     assert frame.shape == (88,) and frame.sum() == 3 and frame[0] == frame[39] == frame[87] == 1
-    assert P.frame_to_pitches(frame) == [21, 60, 108]
+    assert frames.frame_to_pitches(frame) == [21, 60, 108]
 
 
 @pytest.mark.parametrize("pitch", [20, 109])
 def test_a_pitch_off_the_piano_is_refused(pitch):
     with pytest.raises(MelodyError, match=f"MIDI pitch {pitch} is off the 88-key piano"):
-        P.pitches_to_frame([pitch])
+        frames.pitches_to_frame([pitch])
 
 
 def test_transposition_keeps_the_music_on_the_piano():
     piece = _piece(C_MAJOR, G7)
-    assert P.frame_to_pitches(P.transpose_frames(piece, 2)[0]) == [50, 66, 69, 74]
-    assert P.transpose_frames(_piece([107]), 2) is None
-    assert P.frame_to_pitches(P.transpose_frames(_piece([22, 60]), -2, drop=True)[0]) == [58]
-    assert len(P.augment_pieces([piece, _piece([108])], range(-1, 2))) == 5
+    assert frames.frame_to_pitches(frames.transpose_frames(piece, 2)[0]) == [50, 66, 69, 74]
+    assert frames.transpose_frames(_piece([107]), 2) is None
+    assert frames.frame_to_pitches(frames.transpose_frames(_piece([22, 60]), -2, drop=True)[0]) == [58]
+    assert len(frames.augment_pieces([piece, _piece([108])], range(-1, 2))) == 5
 
 
 # --------------------------------------------------------------------------------------------------- metric
 def test_a_coin_toss_for_every_key_costs_88_ln_2():
     frames = _piece(C_MAJOR, G7, [])
-    nll = P.frame_nll(np.full(frames.shape, 0.5), frames)
+    nll = metric.frame_nll(np.full(frames.shape, 0.5), frames)
     np.testing.assert_allclose(nll, 88 * math.log(2))
     assert round(float(nll[0]), 2) == 61.0
 
@@ -91,23 +94,23 @@ def test_the_frame_nll_sums_over_keys():
     frame, p = np.zeros(88), np.full(88, 0.1)
     frame[[0, 1]], p[0] = 1, 0.8
     expected = -math.log(0.8) - math.log(0.1) - 86 * math.log(0.9)
-    assert P.frame_nll(p, frame) == pytest.approx(expected)
+    assert metric.frame_nll(p, frame) == pytest.approx(expected)
     with pytest.raises(ShapeError):
-        P.frame_nll(np.full(87, 0.5), np.zeros(87))
+        metric.frame_nll(np.full(87, 0.5), np.zeros(87))
 
 
 def test_a_certain_mistake_costs_a_bounded_amount():
     frame = np.zeros(88)
     frame[0] = 1
-    assert P.frame_nll(np.zeros(88), frame) == pytest.approx(-math.log(P.EPSILON), rel=1e-3)
+    assert metric.frame_nll(np.zeros(88), frame) == pytest.approx(-math.log(metric.EPSILON), rel=1e-3)
 
 
 def test_frame_accuracy_counts_true_positives_against_all_mistakes():
     truth = _piece([60, 64, 67], [62])
     predicted = _piece([60, 64, 65], [])  # TP 2; FP 1 (65); FN 2 (67, 62)
-    assert P.frame_accuracy(predicted, truth) == pytest.approx(2 / 5)
-    assert P.frame_accuracy(np.zeros_like(truth), truth) == 0.0
-    assert P.frame_accuracy(truth, truth) == 1.0
+    assert metric.frame_accuracy(predicted, truth) == pytest.approx(2 / 5)
+    assert metric.frame_accuracy(np.zeros_like(truth), truth) == 0.0
+    assert metric.frame_accuracy(truth, truth) == 1.0
 
 
 def test_the_split_score_is_weighted_by_frames_not_by_piece():
@@ -116,7 +119,7 @@ def test_the_split_score_is_weighted_by_frames_not_by_piece():
     def predict(pieces):  # perfect on the short piece (1 frame), a coin toss on the long one (10 frames)
         return [(np.where(p[1:], 1.0, 0.0) if len(p) == 2 else np.full((len(p) - 1, 88), 0.5), p[1:]) for p in pieces]
 
-    score = P.score_split(predict, [short, long])
+    score = metric.score_split(predict, [short, long])
     assert score["frames"] == 11
     assert score["nll"] == pytest.approx(10 * 88 * math.log(2) / 11, rel=1e-4)
 
@@ -124,15 +127,15 @@ def test_the_split_score_is_weighted_by_frames_not_by_piece():
 # ------------------------------------------------------------------------------------------------ baselines
 def test_the_frequency_model_predicts_each_keys_share_of_frames():
     piece = _piece(C_MAJOR, C_MAJOR, G7)
-    model = P.FrequencyModel().fit([piece], smoothing=0)
-    assert model.p[P.pitches_to_frame([48]).argmax()] == 0.5  # C3 in one of the two scored frames
-    assert model.p[P.pitches_to_frame([67]).argmax()] == 0.5 and model.p[0] == 0
+    model = baselines.FrequencyModel().fit([piece], smoothing=0)
+    assert model.p[frames.pitches_to_frame([48]).argmax()] == 0.5  # C3 in one of the two scored frames
+    assert model.p[frames.pitches_to_frame([67]).argmax()] == 0.5 and model.p[0] == 0
 
 
 def test_the_markov_model_knows_what_each_key_did_last():
     piece = _piece([60], [60], [60], [], [60], [])
     with np.errstate(invalid="ignore"):  # unsmoothed, a key that never sounds has no estimate
-        model = P.MarkovModel().fit([piece], smoothing=0)
+        model = baselines.MarkovModel().fit([piece], smoothing=0)
     key = 60 - PIANO_LOW
     assert model.p[1, key] == pytest.approx(2 / 4) and model.p[0, key] == 1.0
     ((probabilities, _),) = model.predict([piece])
@@ -141,7 +144,7 @@ def test_the_markov_model_knows_what_each_key_did_last():
 
 # ------------------------------------------------------------------------------------------------ the masks
 def test_made_masks_let_key_k_see_only_lower_keys():
-    to_hidden, to_output, direct = P.made_masks(88, 200)
+    to_hidden, to_output, direct = models.made_masks(88, 200)
     reach = (to_hidden @ to_output > 0) | (direct > 0)  # reach[i, k]: can key i influence output k?
     assert not np.any(np.tril(reach))  # never from key k itself or a higher key
     assert reach[:, 87].sum() == 87  # the highest key sees every key below it
@@ -149,7 +152,7 @@ def test_made_masks_let_key_k_see_only_lower_keys():
 
 def test_the_model_gives_88_probabilities_per_step(small_model):
     inputs = np.random.default_rng(0).integers(0, 2, (3, 10, 88)).astype("float32")
-    feed = P.model_inputs(small_model, inputs, inputs)
+    feed = training.model_inputs(small_model, inputs, inputs)
     out = np.asarray(small_model(feed))
     assert out.shape == (3, 10, 88) and np.all((out > 0) & (out < 1))
 
@@ -160,7 +163,7 @@ def test_key_k_ignores_itself_higher_keys_and_the_future(small_model):
     current = np.concatenate([previous[:, 1:], rng.integers(0, 2, (1, 1, 88))], axis=1).astype("float32")
 
     def run(prev, cur):
-        return np.asarray(small_model(P.model_inputs(small_model, prev, cur)))
+        return np.asarray(small_model(training.model_inputs(small_model, prev, cur)))
 
     base, t = run(previous, current), 5
     for k in (0, 30, 87):
@@ -171,7 +174,7 @@ def test_key_k_ignores_itself_higher_keys_and_the_future(small_model):
         changed = run(prev, cur)
         np.testing.assert_allclose(changed[0, t, k], base[0, t, k], atol=1e-6)
         np.testing.assert_allclose(changed[0, :t], base[0, :t], atol=1e-6)
-    if P.is_autoregressive(small_model):  # and it is not deaf: a lower key does change key k's probability
+    if models.is_autoregressive(small_model):  # and it is not deaf: a lower key does change key k's probability
         cur = current.copy()
         cur[0, t, :40] = 1 - cur[0, t, :40]
         assert not np.allclose(run(previous, cur)[0, t, 40:], base[0, t, 40:], atol=1e-6)
@@ -180,17 +183,17 @@ def test_key_k_ignores_itself_higher_keys_and_the_future(small_model):
 def test_the_numpy_sampler_computes_what_keras_computes(small_model):
     rng = np.random.default_rng(2)
     piece = rng.integers(0, 2, (9, 88)).astype("float32")
-    inputs, targets, _ = P.pad_pieces([piece])
-    feed = P.model_inputs(small_model, inputs, targets)
+    inputs, targets, _ = training.pad_pieces([piece])
+    feed = training.model_inputs(small_model, inputs, targets)
     keras_p = np.asarray(small_model(feed))[0, :8]
-    sampler = P.FrameSampler(small_model)
+    sampler = FrameSampler(small_model)
     numpy_p = sampler.probabilities(sampler.hidden_states(piece[:-1]), piece[1:])
     np.testing.assert_allclose(numpy_p, keras_p, atol=2e-6)
 
 
 def test_sampling_continues_the_seed(small_model):
     seed = _piece(C_MAJOR, G7, C_MAJOR)
-    sampler = P.FrameSampler(small_model)
+    sampler = FrameSampler(small_model)
     frames = sampler.sample(seed, 5, seed=3)
     assert frames.shape == (8, 88) and frames.dtype == np.uint8
     np.testing.assert_array_equal(frames[:3], seed)
@@ -203,57 +206,59 @@ def test_greedy_decoding_keeps_the_keys_keras_is_sure_of(small_model):
     """Decoded in numpy, judged by Keras: each key is on exactly when Keras, fed the decoded frame (the keys
     below it, for the MADE output), gives it a probability above 0.5."""
     piece = _piece(C_MAJOR, G7, A_MINOR, C_MAJOR)
-    sampler = P.FrameSampler(small_model)
+    sampler = FrameSampler(small_model)
     greedy = sampler.decode(sampler.hidden_states(piece[:-1]), greedy=True)
-    inputs, _, _ = P.pad_pieces([piece])
+    inputs, _, _ = training.pad_pieces([piece])
     decoded = np.zeros_like(inputs)
     decoded[0, : len(greedy)] = greedy
-    keras_p = np.asarray(small_model(P.model_inputs(small_model, inputs, decoded)))[0, : len(greedy)]
+    keras_p = np.asarray(small_model(training.model_inputs(small_model, inputs, decoded)))[0, : len(greedy)]
     np.testing.assert_array_equal(greedy, keras_p > 0.5)
 
 
 def test_a_tcn_body_sees_exactly_its_receptive_field_and_an_unknown_body_is_refused():
     keras.utils.set_random_seed(0)
-    model = P.build_frame_model("independent", body="tcn", tcn_channels=6, kernel_size=3, dilations=(1, 2))
+    model = models.build_frame_model("independent", body="tcn", tcn_channels=6, kernel_size=3, dilations=(1, 2))
     frames = np.random.default_rng(4).integers(0, 2, (1, 30, 88)).astype("float32")
-    base = np.asarray(model(P.model_inputs(model, frames, frames)))[0, -1]
+    base = np.asarray(model(training.model_inputs(model, frames, frames)))[0, -1]
     field = 1 + 2 * (3 - 1) * (1 + 2)  # two convolutions per block
     for t, inside in [(29 - field + 1, True), (29 - field, False)]:
         changed = frames.copy()
         changed[0, t] = 1 - changed[0, t]
-        moved = not np.allclose(np.asarray(model(P.model_inputs(model, changed, changed)))[0, -1], base, atol=1e-7)
+        moved = not np.allclose(
+            np.asarray(model(training.model_inputs(model, changed, changed)))[0, -1], base, atol=1e-7
+        )
         assert moved == inside, f"frame {t}"
     with pytest.raises(ChoiceError, match="body must be 'lstm' or 'tcn'"):
-        P.build_frame_model("independent", body="gru")
+        models.build_frame_model("independent", body="gru")
 
 
 # --------------------------------------------------------------------------------------- training and files
 def test_training_keeps_the_best_validation_weights(tiny_split):
-    model, history, seconds = P.train_frame_model(
+    model, history, seconds = training.train_frame_model(
         tiny_split, "autoregressive", epochs=3, patience=5, lstm_units=8, made_hidden=16
     )
     assert len(history["val_nll"]) == 3 and seconds > 0
-    score = P.score_split(lambda p: P.keras_predict(model, p), tiny_split.pieces["valid"])
+    score = metric.score_split(lambda p: training.keras_predict(model, p), tiny_split.pieces["valid"])
     assert score["nll"] == pytest.approx(min(history["val_nll"]), rel=1e-4)
     assert 0 <= score["accuracy"] <= 1
 
 
 def test_a_saved_model_loads_and_predicts_the_same(small_model, tmp_path):
-    P.save_frame_model(small_model, {"test": {"nll": 1.0}}, tmp_path)
-    loaded, metrics = P.load_frame_model(tmp_path)
+    models.save_frame_model(small_model, {"test": {"nll": 1.0}}, tmp_path)
+    loaded, metrics = models.load_frame_model(tmp_path)
     assert metrics == {"test": {"nll": 1.0}}
     piece = _piece(C_MAJOR, G7, A_MINOR, C_MAJOR)
-    (before,) = P.keras_predict(small_model, [piece])
-    (after,) = P.keras_predict(loaded, [piece])
+    (before,) = training.keras_predict(small_model, [piece])
+    (after,) = training.keras_predict(loaded, [piece])
     np.testing.assert_allclose(after[0], before[0], atol=1e-6)
 
 
 def test_missing_or_damaged_model_files_are_explained(tmp_path):
     with pytest.raises(ModelFileError, match="No frame model"):
-        P.load_frame_model(tmp_path)
-    (tmp_path / P.MODEL_FILE).write_bytes(b"not a zip")
+        models.load_frame_model(tmp_path)
+    (tmp_path / models.MODEL_FILE).write_bytes(b"not a zip")
     with pytest.raises(ModelFileError, match="not a readable"):
-        P.load_frame_model(tmp_path)
+        models.load_frame_model(tmp_path)
 
 
 # ---------------------------------------------------------------------------------------------- data sources
@@ -264,9 +269,9 @@ def _write_jsb(path, splits):
 
 def test_a_file_in_the_benchmark_format_is_read(tmp_path):
     piece = [[60, 64, 67], [], [59, 62, 67, 74]]
-    split = P.read_jsb(_write_jsb(tmp_path / "jsb.json", {"train": [piece], "valid": [piece], "test": [piece]}))
+    split = jsb.read_jsb(_write_jsb(tmp_path / "jsb.json", {"train": [piece], "valid": [piece], "test": [piece]}))
     assert split.official and split.pieces["test"][0].shape == (3, 88)
-    assert P.frame_to_pitches(split.pieces["train"][0][2]) == [59, 62, 67, 74]
+    assert frames.frame_to_pitches(split.pieces["train"][0][2]) == [59, 62, 67, 74]
 
 
 @pytest.mark.parametrize(
@@ -282,13 +287,13 @@ def test_a_damaged_benchmark_file_is_explained(tmp_path, content):
     path = tmp_path / "jsb.json"
     path.write_text(content)
     with pytest.raises(DataFileError):
-        P.read_jsb(path)
+        jsb.read_jsb(path)
 
 
 def test_a_missing_benchmark_file_named_by_the_user_is_explained(tmp_path, monkeypatch):
-    monkeypatch.setenv(P.JSB_ENV, str(tmp_path / "absent.json"))
+    monkeypatch.setenv(jsb.JSB_ENV, str(tmp_path / "absent.json"))
     with pytest.raises(DataFileError, match="No JSB file"):
-        P.load_frame_split()
+        jsb.load_frame_split()
 
 
 def test_the_official_split_and_its_published_floors(monkeypatch):
@@ -296,17 +301,17 @@ def test_the_official_split_and_its_published_floors(monkeypatch):
     path = runpy.run_path(str(BENCHMARK))["benchmark_file"]()  # where the benchmark finds it; a student has none
     if path is None:
         pytest.skip("the JSB benchmark file is not here (MUSEGEN_JSB unset, no copy beside the course)")
-    split = P.read_jsb(path)
+    split = jsb.read_jsb(path)
     assert [len(split.pieces[s]) for s in ("train", "valid", "test")] == [229, 76, 77]
     test = split.pieces["test"]
-    frequency = P.score_split(P.FrequencyModel().fit(split.pieces["train"]).predict, test)
-    markov = P.score_split(P.MarkovModel().fit(split.pieces["train"]).predict, test)
+    frequency = metric.score_split(baselines.FrequencyModel().fit(split.pieces["train"]).predict, test)
+    markov = metric.score_split(baselines.MarkovModel().fit(split.pieces["train"]).predict, test)
     assert frequency["frames"] == 4648
     assert round(frequency["nll"], 2) == 11.09 and round(markov["nll"], 2) == 10.49  # the README's floors
 
 
 def test_a_chorale_becomes_four_voices_per_quarter(chorale):
-    frames = P.chorale_frames(chorale)
+    frames = jsb.chorale_frames(chorale)
     assert frames.shape[1] == 88 and len(frames) == pytest.approx(chorale.highestTime, abs=1)
     counts = frames.sum(axis=1)
     assert counts.min() == 3 and counts.max() == 4  # 3 where two voices sing the same note
@@ -314,24 +319,26 @@ def test_a_chorale_becomes_four_voices_per_quarter(chorale):
 
 
 def test_the_music21_split_is_key_normalised_and_split_by_tune():
-    split = P.build_chorale_split(quick=True, progress=False)
+    split = jsb.build_chorale_split(quick=True, progress=False)
     assert not split.official and all(split.pieces[s] for s in ("train", "valid", "test"))
     frames = np.concatenate(split.pieces["train"])
     by_class = np.bincount((np.nonzero(frames)[1] + PIANO_LOW) % 12, minlength=12)
     assert by_class.argmax() in (0, 7)  # C (tonic) or G (dominant) is the commonest pitch class
-    assert P.chord_statistics(frames)["four_notes"] > 0.7
-    tunes = {s: {tuple(P.top_line(p)[: P.TUNE_PITCHES]) for p in split.pieces[s]} for s in ("train", "valid", "test")}
+    assert metric.chord_statistics(frames)["four_notes"] > 0.7
+    tunes = {
+        s: {tuple(jsb.top_line(p)[: jsb.TUNE_PITCHES]) for p in split.pieces[s]} for s in ("train", "valid", "test")
+    }
     assert not tunes["train"] & tunes["test"] and not tunes["train"] & tunes["valid"]
 
 
 # ------------------------------------------------------------------------------------------------ music out
 def test_chord_statistics_count_four_note_and_in_key_frames():
-    stats = P.chord_statistics(_piece(C_MAJOR, G7, [60, 61, 62, 63], []))
+    stats = metric.chord_statistics(_piece(C_MAJOR, G7, [60, 61, 62, 63], []))
     assert stats["four_notes"] == 0.75 and stats["in_key"] == pytest.approx(2 / 3) and stats["mean_notes"] == 3
 
 
 def test_frames_are_engraved_on_two_staves():
-    score = P.frames_to_score(_piece(C_MAJOR, G7, C_MAJOR))
+    score = frames_to_score(_piece(C_MAJOR, G7, C_MAJOR))
     assert len(score.parts) == 2
     assert sorted(p.midi for n in score.parts[1].recurse().notes for p in n.pitches) == [
         43,
@@ -349,20 +356,19 @@ def test_a_chorale_s_frames_are_engraved_in_the_key_found_in_them():
 
     c_minor = [48, 55, 63, 72]  # C3 G3 Eb4 C5
     g_major = [43, 55, 62, 71]  # G2 G3 D4 B4
-    score = P.frames_to_score(_piece(c_minor, g_major, c_minor, c_minor))
+    score = frames_to_score(_piece(c_minor, g_major, c_minor, c_minor))
     musicxml = GeneralObjectExporter(score).parse().decode()
     assert musicxml.count("<fifths>-3</fifths>") == 2  # C minor's three flats, on both staves
     assert "<step>E</step>\n          <alter>-1</alter>" in musicxml  # E flat, not D sharp
     assert (
-        "<fifths>2</fifths>"
-        in GeneralObjectExporter(P.frames_to_score(_piece(g_major), key="D major")).parse().decode()
+        "<fifths>2</fifths>" in GeneralObjectExporter(frames_to_score(_piece(g_major), key="D major")).parse().decode()
     )
 
 
 @pytest.mark.parametrize("value", ["off", "", "  "])
 def test_without_a_file_named_the_lesson_uses_music21s_chorales(monkeypatch, value):
-    monkeypatch.setenv(P.JSB_ENV, value)
-    assert P.find_jsb() is None
+    monkeypatch.setenv(jsb.JSB_ENV, value)
+    assert jsb.find_jsb() is None
 
 
 def test_the_benchmark_skips_cleanly_without_the_file():
@@ -370,7 +376,7 @@ def test_the_benchmark_skips_cleanly_without_the_file():
     before = results.stat().st_mtime_ns if results.is_file() else None
     done = subprocess.run(
         [sys.executable, str(BENCHMARK)],
-        env={**os.environ, P.JSB_ENV: "off"},
+        env={**os.environ, jsb.JSB_ENV: "off"},
         capture_output=True,
         text=True,
         timeout=120,

@@ -3,9 +3,9 @@
 import nbformat
 import pytest
 
-from musegen_lessons.cli import main
+from musegen_lessons.course.cli import main
+from musegen_lessons.course.release import STUB_LINE, release, student_source
 from musegen_lessons.errors import ReleaseError
-from musegen_lessons.release import STUB_LINE, release, student_source
 
 SOLUTION_CELL = '''def my_double(x):
     """Return twice x."""

@@ -7,19 +7,20 @@ import os
 import numpy as np
 import pytest
 
-from musegen_lessons.baselines import NGramModel
-from musegen_lessons.cli import main
-from musegen_lessons.corpus import load_melodies
-from musegen_lessons.dataset import build_dataset, step_positions
-from musegen_lessons.models import load_melody_model
-from musegen_lessons.training import (
+from musegen_lessons.corpora.dataset import build_dataset, step_positions
+from musegen_lessons.corpora.melodies import load_melodies
+from musegen_lessons.course.cli import main
+from musegen_lessons.evaluation.likelihood import (
     evaluate_model,
     evaluate_ngram,
     next_token_scores,
     predict_pieces,
     run_baselines,
-    train_melody_model,
 )
+from musegen_lessons.families.lstm import build_melody_model
+from musegen_lessons.families.ngram import NGramModel
+from musegen_lessons.families.saving import load_melody_model
+from musegen_lessons.families.training import train_melody_model
 
 TINY = {"lstm_units": 8, "lstm_layers": 1, "conv_filters": 8, "embedding_dim": 8, "position_dim": 4}
 
@@ -81,7 +82,9 @@ def test_baselines_cover_orders_1_to_5_a_long_context_and_the_position_in_the_ba
 
 def test_training_improves_on_the_untrained_model_and_checkpoints(small_dataset, tmp_path):
     checkpoint = tmp_path / "best.keras"
-    model, history, seconds = train_melody_model(small_dataset, epochs=2, checkpoint=checkpoint, verbose=0, **TINY)
+    model, history, seconds = train_melody_model(
+        small_dataset, build_melody_model, 2, checkpoint=checkpoint, verbose=0, **TINY
+    )
     assert set(history) >= {"loss", "val_loss", "accuracy", "val_accuracy"} and len(history["loss"]) == 2
     assert history["loss"][-1] < history["loss"][0]
     assert checkpoint.is_file() and seconds > 0
@@ -125,7 +128,7 @@ def test_musegen_train_refuses_zero_epochs_and_writes_nothing(tmp_path, capsys):
 
 
 def test_musegen_train_trains_and_saves_a_transformer(tmp_path, capsys):
-    from musegen_lessons.transformer import load_transformer_model
+    from musegen_lessons.families.transformer import load_transformer_model
 
     out = tmp_path / "transformer"
     arguments = ["train", "--architecture", "transformer", "--no-pretrain", "--limit", "12", "--steps", "2"]

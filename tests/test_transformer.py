@@ -1,15 +1,18 @@
-"""The melody Transformer (musegen_lessons.transformer and relative_layer): the Keras layer and model proven equal to
-their numpy mirror on a real chorale, the key/value cache proven equal to recomputing, saving and loading in safe
-mode, and pretraining followed by fine-tuning."""
+"""The melody Transformer (musegen_lessons.families.transformer and relative_layer): the Keras layer and model proven
+equal to their numpy mirror on a real chorale, the key/value cache proven equal to recomputing, saving and loading in
+safe mode, and pretraining followed by fine-tuning."""
 
 import numpy as np
 import pytest
 
-from musegen_lessons import attention, transformer
-from musegen_lessons.corpus import Piece, load_chorale, melody_notes, soprano_part
-from musegen_lessons.dataset import build_dataset
-from musegen_lessons.encoding import Vocabulary, notes_to_tokens
+from musegen_lessons.corpora.bundled import load_chorale, melody_notes, soprano_part
+from musegen_lessons.corpora.cleaning import Piece
+from musegen_lessons.corpora.dataset import build_dataset
 from musegen_lessons.errors import ChoiceError, ModelFileError
+from musegen_lessons.evaluation import attention_maps
+from musegen_lessons.families import transformer
+from musegen_lessons.layers import attention
+from musegen_lessons.music.encoding import Vocabulary, notes_to_tokens
 
 TOLERANCE = 1e-5
 
@@ -40,7 +43,7 @@ def _keras_probabilities(model, ids, positions):
 def test_the_relative_attention_layer_equals_its_equations(melody_ids):
     import keras
 
-    from musegen_lessons.relative_layer import RelativeAttention
+    from musegen_lessons.layers.relative_attention import RelativeAttention
 
     ids, _, size = melody_ids
     x = np.asarray(keras.layers.Embedding(size, 24)(ids[None]))
@@ -82,12 +85,12 @@ def test_attention_distance_measures_how_far_back_a_head_looks():
     to_itself = np.eye(steps)[None]
     to_the_first = np.zeros((1, steps, steps))
     to_the_first[0, :, 0] = 1
-    assert transformer.attention_distance(to_itself)[0] == 0
-    assert transformer.attention_distance(to_the_first)[0] == pytest.approx(np.mean(np.arange(steps)))
+    assert attention_maps.attention_distance(to_itself)[0] == 0
+    assert attention_maps.attention_distance(to_the_first)[0] == pytest.approx(np.mean(np.arange(steps)))
 
 
 def test_a_saved_transformer_loads_in_safe_mode_and_predicts_the_same(tmp_path, melody_ids):
-    from musegen_lessons.models import save_melody_model
+    from musegen_lessons.families.saving import save_melody_model
 
     ids, positions, size = melody_ids
     model = _model(size)
@@ -99,7 +102,7 @@ def test_a_saved_transformer_loads_in_safe_mode_and_predicts_the_same(tmp_path, 
 
 
 def test_loading_another_kind_of_model_as_a_transformer_is_refused():
-    from musegen_lessons.models import KEPT_MODEL
+    from musegen_lessons.families.saving import KEPT_MODEL
 
     with pytest.raises(ModelFileError, match="not a melody Transformer"):
         transformer.load_transformer_model(KEPT_MODEL)
@@ -148,13 +151,13 @@ def test_attention_shares_find_a_head_that_looks_at_the_downbeats():
     a = np.zeros((1, steps, steps))
     for i in range(steps):
         a[0, i, i - i % bar] = 1  # the downbeat of the query's own bar
-    distance, near, on_onsets, on_downbeats, bars_back = transformer.attention_shares(a, onsets, downbeats, bar)[0]
+    distance, near, on_onsets, on_downbeats, bars_back = attention_maps.attention_shares(a, onsets, downbeats, bar)[0]
     assert (on_onsets, on_downbeats) == (1, 1)
     # from a bar's last step its downbeat is a whole bar before the token predicted, the next bar's downbeat
     assert bars_back == pytest.approx(4 / 32)
     assert near == pytest.approx(8 / 32)  # the downbeat itself, and the step after it
     assert distance == pytest.approx(np.mean(np.arange(steps) % bar))
-    uniform = transformer.attention_shares(transformer.uniform_attention(steps), onsets, downbeats, bar)[0]
+    uniform = attention_maps.attention_shares(attention_maps.uniform_attention(steps), onsets, downbeats, bar)[0]
     assert uniform[3] == pytest.approx(np.mean([np.mean(downbeats[: i + 1]) for i in range(steps)]))
 
 
@@ -163,5 +166,5 @@ def test_attention_shares_find_a_head_that_looks_a_bar_back():
     a = np.zeros((1, steps, steps))
     for i in range(steps):  # the step a bar before the token it predicts, i + 1
         a[0, i, i + 1 - bar if i + 1 >= bar else i] = 1
-    shares = transformer.attention_shares(a, np.ones(steps, bool), np.zeros(steps, bool), bar)[0]
+    shares = attention_maps.attention_shares(a, np.ones(steps, bool), np.zeros(steps, bool), bar)[0]
     assert shares[4] == pytest.approx(25 / 32) and shares[1] == pytest.approx(7 / 32)

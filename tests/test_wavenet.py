@@ -1,14 +1,15 @@
-"""WaveNet (musegen_lessons.wavenet): the Keras model, its numpy forward pass, its receptive field, and the naive
-and cached step generators, each proven equal to the Keras model on a real chorale melody."""
+"""WaveNet (musegen_lessons.families.wavenet): the Keras model, its numpy forward pass, its receptive field, and the
+naive and cached step generators, each proven equal to the Keras model on a real chorale melody."""
 
 import numpy as np
 import pytest
 
-from musegen_lessons import wavenet
-from musegen_lessons.corpus import load_chorale, melody_notes, soprano_part
-from musegen_lessons.dataset import build_dataset
-from musegen_lessons.encoding import Vocabulary, notes_to_tokens
+from musegen_lessons.corpora.bundled import load_chorale, melody_notes, soprano_part
+from musegen_lessons.corpora.dataset import build_dataset
 from musegen_lessons.errors import ShapeError
+from musegen_lessons.evaluation.speed import steps_per_second
+from musegen_lessons.families import sound_wavenet, wavenet
+from musegen_lessons.music.encoding import Vocabulary, notes_to_tokens
 
 TOLERANCE = 1e-5
 
@@ -103,25 +104,26 @@ def test_a_primed_generator_continues_as_if_it_had_been_fed_the_history(melody_i
     for generator in (wavenet.NaiveWaveNetGenerator(model), wavenet.CachedWaveNetGenerator(model)):
         generator.prime(ids[:30], positions[:30])
         assert np.abs(generator.step(int(ids[30]), int(positions[30])) - expected[30]).max() < TOLERANCE
-    speed = wavenet.steps_per_second(wavenet.NaiveWaveNetGenerator(model), 5, size, history=8)
+    speed = steps_per_second(wavenet.NaiveWaveNetGenerator(model), 5, size, history=8)
     assert speed > 0 and np.isfinite(speed)
 
 
 def test_generate_levels_continues_a_sound_and_refuses_an_empty_seed():
     model = _model(16, position_dim=0, dilations=(1, 2))
     seed = np.arange(5) % 16
-    levels = wavenet.generate_levels(wavenet.CachedWaveNetGenerator(model), seed, 20, seed=3)
+    levels = sound_wavenet.generate_levels(wavenet.CachedWaveNetGenerator(model), seed, 20, seed=3)
     assert levels.shape == (25,) and np.array_equal(levels[:5], seed)
     assert levels.min() >= 0 and levels.max() < 16
-    again = wavenet.generate_levels(wavenet.CachedWaveNetGenerator(model), seed, 20, seed=3)
+    again = sound_wavenet.generate_levels(wavenet.CachedWaveNetGenerator(model), seed, 20, seed=3)
     assert np.array_equal(levels, again)  # the same seed, the same sound
     with pytest.raises(ShapeError, match="seed sound is empty"):
-        wavenet.generate_levels(wavenet.CachedWaveNetGenerator(model), [], 5)
+        sound_wavenet.generate_levels(wavenet.CachedWaveNetGenerator(model), [], 5)
 
 
 def test_a_wavenet_trains_with_the_melody_training_loop():
-    from musegen_lessons.corpus import load_melodies
-    from musegen_lessons.training import evaluate_model, train_melody_model
+    from musegen_lessons.corpora.melodies import load_melodies
+    from musegen_lessons.evaluation.likelihood import evaluate_model
+    from musegen_lessons.families.training import train_melody_model
 
     pieces = load_melodies("chorales", limit=30, quick=True, progress=False).pieces
     data = build_dataset(pieces, window_steps=32, stride=8)

@@ -4,8 +4,8 @@ import ipywidgets as widgets
 import matplotlib
 import pytest
 
-from musegen_lessons.models import load_melody_model
-from musegen_lessons.widgets import composer
+from musegen_lessons.course.composer import composer
+from musegen_lessons.families.saving import load_melody_model
 
 matplotlib.use("Agg")
 
@@ -47,10 +47,9 @@ def test_the_download_link_carries_the_midi_file():
     import base64
     import re
 
-    from musegen_lessons.generate import melody_to_midi
-    from musegen_lessons.melody import Melody
-    from musegen_lessons.midi import read_midi
-    from musegen_lessons.widgets import midi_download_link
+    from musegen_lessons.course.composer import midi_download_link
+    from musegen_lessons.music.melody import Melody
+    from musegen_lessons.music.midi import melody_to_midi, read_midi
 
     link = midi_download_link(melody_to_midi(Melody([60, "HOLD", 62, "HOLD"]), tempo_bpm=100))
     data = base64.b64decode(re.search(r"base64,([A-Za-z0-9+/=]+)", link).group(1))
@@ -93,7 +92,7 @@ def _bach_side(test, pair):
 
 
 def test_the_listening_test_reveals_nothing_until_the_last_answer(capsys):
-    from musegen_lessons.widgets import BlindListening
+    from musegen_lessons.evaluation.listening import BlindListening
 
     test = BlindListening(_pairs(3), seed=1)
     assert "Pair 1 of 3" in test.title.value and test.result() is None
@@ -108,7 +107,7 @@ def test_the_listening_test_reveals_nothing_until_the_last_answer(capsys):
 
 
 def test_the_buttons_record_which_melody_the_listener_chose(capsys):
-    from musegen_lessons.widgets import BlindListening
+    from musegen_lessons.evaluation.listening import BlindListening
 
     test = BlindListening(_pairs(5), seed=4)
     for pair in range(5):
@@ -120,14 +119,14 @@ def test_the_buttons_record_which_melody_the_listener_chose(capsys):
 
 def test_a_listening_test_without_pairs_is_refused():
     from musegen_lessons.errors import MelodyError
-    from musegen_lessons.widgets import BlindListening
+    from musegen_lessons.evaluation.listening import BlindListening
 
     with pytest.raises(MelodyError, match="at least one pair"):
         BlindListening([])
 
 
 def test_the_panel_composes_with_the_kept_transformer_too(capsys):
-    from musegen_lessons.models import KEPT_MODELS
+    from musegen_lessons.families.saving import KEPT_MODELS
 
     model, vocabulary, _ = load_melody_model(KEPT_MODELS["transformer"])
     panel = composer(model, vocabulary)

@@ -16,7 +16,7 @@ import nbformat
 import pytest
 from jupyter_cache import get_cache
 
-from musegen_lessons import book
+from musegen_lessons.course import book
 
 SCREENSHOTS = Path(__file__).with_name("screenshots")
 SITE = book.mode_dir(quick=True) / "html"

@@ -1,0 +1,246 @@
+"""Checks of the exercises in lesson 03_cnn_equation: each answer is compared with Keras (or TensorFlow) itself.
+
+Lesson: 03_cnn_equation
+"""
+
+import numpy as np
+
+from musegen_lessons.corpora.bundled import load_chorale, melody_notes, soprano_part
+from musegen_lessons.course.checks import NUMPY, CheckFailed, call, exercise, expect_equal
+from musegen_lessons.layers.convolution import receptive_field
+from musegen_lessons.music.encoding import Vocabulary, notes_to_piano_roll, notes_to_tokens, one_hot
+from musegen_lessons.music.midi import as_pretty_midi, midi_to_notes
+
+TOLERANCE = 1e-4
+
+
+def keras_layer(layer, x, weights=None):
+    """Run a Keras layer on one unbatched example (steps, channels) and return its output without the batch axis."""
+    x = np.asarray(x, dtype=np.float32)[None]
+    layer.build(x.shape)
+    if weights is not None:
+        layer.set_weights(weights)
+    return np.asarray(layer(x))[0]
+
+
+def real_inputs(steps=48):
+    """Two real inputs: `steps` steps of a chorale's piano roll (steps, 88) and of its soprano one-hot."""
+
+    score = load_chorale()
+    roll = notes_to_piano_roll(midi_to_notes(as_pretty_midi(score), unit="quarters"))[:steps].astype(np.float32)
+    tokens = notes_to_tokens(melody_notes(soprano_part(score)))
+    vocabulary = Vocabulary.from_melodies([tokens])
+    return {"piano roll": roll, "one-hot tokens": one_hot(vocabulary.encode(tokens[:steps]), len(vocabulary))}
+
+
+def compare(what, got, expected, source="Keras"):
+    got = np.asarray(got, dtype=np.float64)
+    if got.shape != expected.shape:
+        raise CheckFailed(f"On {what} the output has shape {expected.shape}; yours has shape {got.shape}.")
+    difference = float(np.max(np.abs(got - expected))) if got.size else 0.0
+    if difference > TOLERANCE:
+        where = np.unravel_index(np.argmax(np.abs(got - expected)), got.shape)
+        raise CheckFailed(
+            f"On {what}, at index {tuple(int(i) for i in where)}, {source} gives "
+            f"{expected[where]:.5f} and yours {got[where]:.5f} (largest difference {difference:.2g})."
+        )
+    return difference
+
+
+def _dense_cases(rng):
+    """(what, x, kernel, bias): a chorale's one-hot tokens into 12 units, and random numbers into 3."""
+    onehot = real_inputs()["one-hot tokens"]
+    return [
+        (
+            "one-hot tokens of a chorale into 12 units",
+            onehot,
+            rng.normal(size=(onehot.shape[1], 12)),
+            rng.normal(size=12),
+        ),
+        ("random inputs of 7 into 3 units", rng.normal(size=(5, 7)), rng.normal(size=(7, 3)), rng.normal(size=3)),
+    ]
+
+
+@exercise(
+    "03.1",
+    "my_dense_softmax",
+    "a dense layer with a softmax",
+    setup=NUMPY,
+    references=(
+        "musegen_lessons.layers.dense.dense",
+        "musegen_lessons.layers.activations.softmax",
+        "keras.layers.Dense",
+    ),
+)
+def check_dense_softmax(fn):
+    import keras
+
+    for what, x, kernel, bias in _dense_cases(np.random.default_rng(13)):
+        kernel, bias = kernel.astype(np.float32), bias.astype(np.float32)
+        expected = keras_layer(keras.layers.Dense(kernel.shape[1], activation="softmax"), x, [kernel, bias])
+        compare(what, call(fn, x, kernel, bias), expected)
+    return "softmax(x W + b), one distribution per row, as keras.layers.Dense(activation='softmax') computes it."
+
+
+def _logits_and_targets(rng, n, size):
+    return (rng.normal(size=(n, size)) * 2).astype(np.float32), rng.integers(0, size, n)
+
+
+def _keras_cross_entropy_gradient(logits, targets):
+    import keras
+    import tensorflow as tf
+
+    z = tf.Variable(logits)
+    with tf.GradientTape() as tape:
+        loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)(targets, z)
+    return np.asarray(tape.gradient(loss, z))
+
+
+@exercise(
+    "03.2",
+    "my_softmax_cross_entropy_gradient",
+    "the gradient of the softmax cross-entropy",
+    setup=NUMPY,
+    references=("musegen_lessons.layers.dense.softmax_cross_entropy_gradient", "tensorflow.GradientTape"),
+)
+def check_softmax_cross_entropy_gradient(fn):
+    rng = np.random.default_rng(14)
+    for n, size in [(4, 3), (256, 35), (1, 12)]:
+        logits, targets = _logits_and_targets(rng, n, size)
+        expected = _keras_cross_entropy_gradient(logits, targets)
+        compare(f"{n} predictions over {size} tokens", call(fn, logits.copy(), targets), expected)
+    return "(p − y) / N: the target's score is pushed up by 1 − p, every other score down by its probability."
+
+
+@exercise(
+    "03.3",
+    "my_sgd_step",
+    "one step of gradient descent",
+    setup=f"{NUMPY}\n\nfrom musegen_lessons.layers import dense",
+    references=("keras.optimizers.SGD", "tensorflow.GradientTape"),
+)
+def check_sgd_step(fn):
+    import keras
+    import tensorflow as tf
+
+    rng = np.random.default_rng(15)
+    onehot = real_inputs()["one-hot tokens"]
+    x, targets = onehot[:-1], onehot[1:].argmax(axis=1)  # each step of the chorale, and the token after it
+    for learning_rate in (0.5, 3.0):
+        kernel = (rng.normal(size=(x.shape[1], x.shape[1])) * 0.1).astype(np.float32)
+        bias = (rng.normal(size=x.shape[1]) * 0.1).astype(np.float32)
+        layer = keras.layers.Dense(x.shape[1])
+        layer.build((None, x.shape[1]))
+        layer.set_weights([kernel, bias])
+        with tf.GradientTape() as tape:
+            loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)(targets, layer(x))
+        optimizer = keras.optimizers.SGD(learning_rate)
+        optimizer.apply_gradients(zip(tape.gradient(loss, layer.trainable_variables), layer.trainable_variables))
+        expected = [np.asarray(w) for w in layer.get_weights()]
+        got = call(fn, kernel.copy(), bias.copy(), x, targets, learning_rate)
+        if not (isinstance(got, tuple) and len(got) == 2):
+            raise CheckFailed("Return the pair (kernel, bias) after the step.")
+        for name, mine, right in zip(("kernel", "bias"), got, expected):
+            compare(f"the new {name} after one step at learning rate {learning_rate}", mine, right)
+    return "W ← W − η xᵀ(p − y)/N and b ← b − η Σ(p − y)/N: the step keras.optimizers.SGD takes."
+
+
+@exercise(
+    "03.4",
+    "my_conv1d",
+    "a Conv1D forward pass",
+    references=("musegen_lessons.layers.convolution.conv1d", "keras.layers.Conv1D"),
+    setup=NUMPY,
+)
+def check_conv1d(fn):
+    import keras
+
+    rng = np.random.default_rng(3)
+    largest = 0.0
+    for what, x in real_inputs().items():
+        for kernel_size, filters in [(3, 4), (1, 2), (5, 3)]:
+            kernel = rng.normal(size=(kernel_size, x.shape[1], filters)).astype(np.float32)
+            bias = rng.normal(size=filters).astype(np.float32)
+            expected = keras_layer(keras.layers.Conv1D(filters, kernel_size), x, [kernel, bias])
+            largest = max(
+                largest, compare(f"{what} with kernel size {kernel_size}", call(fn, x, kernel, bias), expected)
+            )
+    return f"equal to keras.layers.Conv1D on a piano roll and on one-hot tokens (largest difference {largest:.1g})."
+
+
+@exercise(
+    "03.5",
+    "my_conv_output_steps",
+    "output length of a convolution",
+    references=("musegen_lessons.layers.convolution.conv_output_steps", "keras.layers.Conv1D"),
+    setup=NUMPY,
+)
+def check_conv_output_steps(fn):
+    import keras
+
+    for steps, kernel_size, stride, padding in [
+        (80, 3, 1, "valid"),
+        (80, 3, 1, "same"),
+        (80, 3, 1, "causal"),
+        (80, 3, 2, "valid"),
+        (81, 4, 2, "same"),
+        (64, 5, 3, "valid"),
+        (7, 7, 1, "valid"),
+        (100, 2, 4, "same"),
+        (10, 3, 2, "valid"),
+    ]:
+        layer = keras.layers.Conv1D(1, kernel_size, strides=stride, padding=padding)
+        expected = layer.compute_output_shape((None, steps, 1))[1]
+        expect_equal(
+            fn,
+            (steps, kernel_size, stride, padding),
+            expected,
+            "valid: floor((T - K) / s) + 1; same: ceil(T / s); causal: T (with stride 1).",
+        )
+    return "valid shrinks by K - 1, same and causal keep the length, stride divides it."
+
+
+@exercise(
+    "03.6",
+    "my_max_pool1d",
+    "max pooling",
+    references=("musegen_lessons.layers.convolution.max_pool1d", "keras.layers.MaxPooling1D"),
+    setup=NUMPY,
+)
+def check_max_pool1d(fn):
+    import keras
+
+    rng = np.random.default_rng(4)
+    cases = list(real_inputs().items()) + [("random values", rng.normal(size=(11, 3)).astype(np.float32))]
+    for what, x in cases:
+        for pool_size in (2, 3):
+            expected = keras_layer(keras.layers.MaxPooling1D(pool_size), x)
+            compare(f"{what} with pool size {pool_size}", call(fn, x, pool_size), expected)
+    return "equal to keras.layers.MaxPooling1D: the time axis shrinks by the pool size."
+
+
+@exercise(
+    "03.7",
+    "my_receptive_field",
+    "receptive field of a stack",
+    references=("musegen_lessons.layers.convolution.receptive_field",),
+    setup=NUMPY,
+)
+def check_receptive_field(fn):
+
+    for kernel_sizes, strides in [
+        ([3], [1]),
+        ([3, 3], [1, 1]),
+        ([3, 3, 3], [1, 1, 1]),
+        ([3, 2], [1, 2]),
+        ([3, 2, 3], [1, 2, 1]),
+        ([5, 2, 5, 2], [1, 2, 1, 2]),
+        ([1], [1]),
+    ]:
+        expect_equal(
+            fn,
+            (kernel_sizes, strides),
+            receptive_field(kernel_sizes, strides),
+            "Each layer adds (k - 1) times the product of the strides of the layers below it.",
+        )
+    return "three 3-wide layers see 7 steps; with a 2-pooling in between, two of them already see 8."

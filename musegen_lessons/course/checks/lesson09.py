@@ -1,0 +1,147 @@
+"""Checks of the exercises in lesson 09_wavenet: dilated causal convolutions, μ-law, and the queues of fast
+generation; each answer is compared with Keras or with the definition on real chorale data and sound.
+
+Lesson: 09_wavenet
+"""
+
+import numpy as np
+
+from musegen_lessons.corpora.bundled import load_chorale
+from musegen_lessons.course.checks import NUMPY, CheckFailed, call, exercise, expect_equal
+from musegen_lessons.course.checks.lesson03 import compare, keras_layer, real_inputs
+from musegen_lessons.music.audio import mu_law_decode, mu_law_encode, render_audio
+
+
+@exercise(
+    "09.1",
+    "my_dilated_causal_conv",
+    "a dilated causal convolution",
+    setup=NUMPY,
+    references=("musegen_lessons.layers.convolution.conv1d", "keras.layers.Conv1D"),
+)
+def check_dilated_causal_conv(fn):
+    import keras
+
+    rng = np.random.default_rng(9)
+    largest = 0.0
+    for what, x in real_inputs().items():
+        for kernel_size, dilation in [(2, 1), (2, 4), (3, 2), (2, 16), (4, 8)]:
+            kernel = rng.normal(size=(kernel_size, x.shape[1], 3)).astype(np.float32)
+            bias = rng.normal(size=3).astype(np.float32)
+            layer = keras.layers.Conv1D(3, kernel_size, dilation_rate=dilation, padding="causal")
+            expected = keras_layer(layer, x, [kernel, bias])
+            got = call(fn, x, kernel, bias, dilation)
+            largest = max(largest, compare(f"{what}, kernel size {kernel_size}, dilation {dilation}", got, expected))
+    return (
+        "y[t] = b + Σ_k W[k] · x[t − d·(K − 1 − k)], zeros before the start: equal to "
+        f"keras.layers.Conv1D(dilation_rate=d, padding='causal') (largest difference {largest:.1g})."
+    )
+
+
+@exercise(
+    "09.2",
+    "my_dilated_receptive_field",
+    "the receptive field of a dilated stack",
+    setup=NUMPY,
+    references=(
+        "musegen_lessons.layers.convolution.receptive_field",
+        "musegen_lessons.families.wavenet.wavenet_receptive_field",
+    ),
+)
+def check_dilated_receptive_field(fn):
+    cases = [
+        (2, [1]),
+        (2, [1, 2, 4, 8]),
+        (2, [1, 2, 4, 8, 16, 32]),
+        (3, [1, 2, 4]),
+        (2, [1, 1, 1]),
+        (2, [1, 2, 4, 1, 2, 4]),
+        (5, [1, 2, 4, 8]),
+        (1, [4, 8]),
+    ]
+    for kernel_size, dilations in cases:
+        expect_equal(
+            fn,
+            (kernel_size, dilations),
+            1 + (kernel_size - 1) * sum(dilations),
+            "Each layer reaches (kernel_size - 1) x its dilation steps further back than the layer below it.",
+        )
+    return "dilations 1, 2, …, 2^(L−1) with kernel 2 see 2^L steps: six layers, 64 sixteenth notes, four bars."
+
+
+def _sound():
+    """A second of a chorale's opening rendered by the numpy synthesiser at 8 kHz, and a few edge values."""
+
+    waveform = render_audio(load_chorale(), sample_rate=8000, backend="numpy", max_seconds=1.0).waveform
+    edges = np.array([-1.5, -1.0, -0.5, -1e-3, 0.0, 1e-3, 0.25, 1.0, 2.0])
+    return {"a rendered chorale": waveform.astype(np.float64), "values from -1.5 to 2": edges}
+
+
+@exercise(
+    "09.3",
+    "my_mu_law_encode",
+    "μ-law encoding",
+    setup=NUMPY,
+    references=("musegen_lessons.music.audio.mu_law_encode",),
+)
+def check_mu_law_encode(fn):
+
+    for what, waveform in _sound().items():
+        for levels in (256, 16):
+            expected = mu_law_encode(waveform, levels)
+            got = np.asarray(call(fn, waveform, levels))
+            if got.shape != expected.shape:
+                raise CheckFailed(f"On {what}, {levels} levels: expected shape {expected.shape}, yours {got.shape}.")
+            if not np.issubdtype(got.dtype, np.integer):
+                raise CheckFailed(f"Levels are whole numbers 0 … {levels - 1}; yours have dtype {got.dtype}.")
+            wrong = np.flatnonzero(got != expected)
+            if wrong.size:
+                i = wrong[0]
+                raise CheckFailed(
+                    f"On {what}, {levels} levels: sample {waveform[i]:.4f} is level {expected[i]}, yours gave "
+                    f"{got[i]} ({wrong.size} of {len(expected)} samples differ). Clip to [-1, 1] first, and round "
+                    "(F(x) + 1) / 2 · μ to the nearest whole number."
+                )
+    return "F(x) = sign(x) ln(1 + μ|x|) / ln(1 + μ), then (F + 1)/2 · μ rounded: 256 levels, most of them quiet."
+
+
+@exercise(
+    "09.4",
+    "my_mu_law_decode",
+    "μ-law decoding",
+    setup=NUMPY,
+    references=("musegen_lessons.music.audio.mu_law_decode",),
+)
+def check_mu_law_decode(fn):
+
+    for levels in (256, 16):
+        codes = np.concatenate([np.arange(levels), mu_law_encode(_sound()["a rendered chorale"], levels)])
+        compare(f"levels of {levels}", call(fn, codes, levels), mu_law_decode(codes, levels).astype(np.float64))
+    return "x = sign(y) ((1 + μ)^|y| − 1) / μ with y = 2·level/μ − 1: level 0 is −1, level μ is +1, the middle 0."
+
+
+@exercise(
+    "09.5",
+    "my_queue_step",
+    "one step of a layer's queue",
+    setup=NUMPY,
+)
+def check_queue_step(fn):
+    x = real_inputs(40)["piano roll"].astype(np.float64)
+    for dilation in (1, 2, 5):
+        queue = np.zeros((dilation, x.shape[1]))
+        for t in range(len(x)):
+            result = call(fn, queue, x[t].copy())
+            if not (isinstance(result, tuple) and len(result) == 2):
+                raise CheckFailed("Return two things: (the input `dilation` steps ago, the new queue).")
+            oldest, queue = np.asarray(result[0], np.float64), np.asarray(result[1], np.float64)
+            expected = x[t - dilation] if t >= dilation else np.zeros(x.shape[1])
+            if oldest.shape != expected.shape or not np.array_equal(oldest, expected):
+                raise CheckFailed(
+                    f"With dilation {dilation}, at step {t} the input {dilation} step(s) ago is "
+                    f"{'step ' + str(t - dilation) if t >= dilation else 'zeros (before the start)'}; yours "
+                    "differs. Take the oldest row before changing the queue, and push the new input at the end."
+                )
+            if queue.shape != (dilation, x.shape[1]):
+                raise CheckFailed(f"The queue keeps {dilation} inputs of {x.shape[1]}; yours has shape {queue.shape}.")
+    return "each layer remembers exactly its last d inputs: the tap d steps back costs a read, not a recomputation."

@@ -1,0 +1,166 @@
+"""Checks of the exercises in lesson 11_gan: the discriminator's loss, the non-saturating generator loss, the copy rate
+and the gradient penalty of WGAN-GP; each answer is compared with the package's on hand-made values where the
+answer is known, on logits that would overflow a naive formula, and on fragments of a real chorale.
+
+Lesson: 11_gan
+"""
+
+import numpy as np
+
+from musegen_lessons.course.checks import NUMPY, CheckFailed, call, exercise, is_near
+from musegen_lessons.course.checks.lesson03 import real_inputs
+from musegen_lessons.evaluation.copying import copy_rate
+from musegen_lessons.families.gan import discriminator_loss, generator_loss, penalty_from_gradients
+
+TOLERANCE = 1e-6
+
+
+def _logits(count, seed, scale=3.0):
+    return np.random.default_rng(seed).normal(scale=scale, size=count)
+
+
+def _shown(values):
+    values = np.asarray(values, dtype=float).ravel()
+    text = ", ".join(f"{v:g}" for v in values[:4])
+    return f"[{text}{', ...' if len(values) > 4 else ''}] ({len(values)} logits)"
+
+
+def _expect_number(got, expected, what, hint):
+    if not is_near(got, expected, TOLERANCE * max(1.0, abs(expected))):
+        shown = f"{float(got):.6f}" if isinstance(got, (int, float, np.number)) else repr(got)
+        raise CheckFailed(f"{what} the loss is {expected:.6f}; yours is {shown}. {hint}")
+
+
+@exercise(
+    "11.1",
+    "my_discriminator_loss",
+    "the discriminator's loss",
+    setup=NUMPY,
+    references=(
+        "musegen_lessons.families.gan.discriminator_loss",
+        "keras.losses.binary_crossentropy",
+        "keras.losses.BinaryCrossentropy",
+    ),
+)
+def check_discriminator_loss(fn):
+    import keras  # noqa: F401  (imported before the answer runs, so that a call to its cross-entropy is refused)
+
+    cases = [
+        (np.zeros(1), np.zeros(1), "A discriminator that cannot tell (both logits 0, D = 1/2 everywhere): 2 ln 2."),
+        (np.array([4.0, 1.0, -1.0]), np.array([-2.0, 0.5]), "Two means: one over the real, one over the fake logits."),
+        (_logits(64, 1), _logits(32, 2), "−ln σ(a) for the real logits, −ln(1 − σ(a)) for the fake ones."),
+        (np.array([40.0, 60.0]), np.array([-50.0, -800.0]), "Sure and right: the loss is nearly 0, not nan or inf."),
+        (np.array([-40.0]), np.array([45.0]), "Sure and wrong: compute −ln σ(a) as np.logaddexp(0, −a)."),
+    ]
+    for real, fake, hint in cases:
+        what = f"For real logits {_shown(real)} and fake logits {_shown(fake)}"
+        _expect_number(call(fn, real.copy(), fake.copy()), discriminator_loss(real, fake), what, hint)
+    return "'real' on real fragments and 'fake' on generated ones, as a cross-entropy of logits."
+
+
+@exercise(
+    "11.2",
+    "my_generator_loss",
+    "the non-saturating generator loss",
+    setup=NUMPY,
+    references=("musegen_lessons.families.gan.generator_loss", "keras.losses.binary_crossentropy"),
+)
+def check_generator_loss(fn):
+    import keras  # noqa: F401  (imported before the answer runs, so that a call to its cross-entropy is refused)
+
+    cases = [
+        (np.zeros(1), "At D = 1/2 (logit 0) it is ln 2."),
+        (np.array([-5.0, -3.0, -6.0]), "The discriminator rejects these fakes: the loss is large (about 4.7)."),
+        (_logits(64, 3), "−ln σ(D(G(z))), averaged: the non-saturating loss, not E ln(1 − σ(D(G(z))))."),
+        (np.array([-60.0, 50.0]), "For very sure logits compute −ln σ(a) as np.logaddexp(0, −a): no nan, no inf."),
+    ]
+    for fake, hint in cases:
+        got = call(fn, fake.copy())
+        expected = generator_loss(fake)
+        if isinstance(got, (int, float, np.number)) and abs(float(got) - generator_loss(fake, saturating=True)) < 1e-9:
+            hint = (
+                "Yours is the saturating loss, E ln(1 − σ(D(G(z)))), whose gradient vanishes while the discriminator "
+                "wins; the generator minimises −E ln σ(D(G(z))) instead."
+            )
+        _expect_number(got, expected, f"For fake logits {_shown(fake)}", hint)
+    return "−E ln σ(D(G(z))): a strong push exactly when the discriminator rejects the fakes."
+
+
+def _gradients():
+    """Cases (gradients, what): norms known by hand, and gradients of a critic's score at chorale fragments."""
+
+    exactly_one = np.zeros((3, 4, 5))
+    exactly_one[:, 0, 0] = 1.0
+    three_and_one = np.zeros((2, 2, 2))
+    three_and_one[0] = [[1.0, 2.0], [2.0, 0.0]]  # norm 3: (3 − 1)² = 4
+    three_and_one[1, 1, 1] = 1.0  # norm 1: 0
+    one_hot = real_inputs(32)["one-hot tokens"]
+    rng = np.random.default_rng(11)
+    critic_like = np.stack([one_hot * rng.normal(scale=s, size=one_hot.shape) for s in (0.05, 0.2, 0.5, 1.0)])
+    return [
+        (exactly_one, "3 fragments whose gradients each have norm exactly 1"),
+        (three_and_one, "2 fragments, gradient norms 3 and 1"),
+        (np.zeros((2, 32, 8)), "2 fragments with zero gradients"),
+        (critic_like, "4 gradients (32 steps × 35 tokens) at fragments of a chorale"),
+    ]
+
+
+@exercise(
+    "11.4",
+    "my_gradient_penalty",
+    "the gradient penalty",
+    setup=NUMPY,
+    references=("musegen_lessons.families.gan.penalty_from_gradients", "musegen_lessons.families.gan.gradient_penalty"),
+)
+def check_gradient_penalty(fn):
+
+    for gradients, what in _gradients():
+        expected = penalty_from_gradients(gradients)
+        got = call(fn, gradients.copy())
+        if not is_near(got, expected, 1e-6 * max(1.0, expected)):
+            shown = f"{float(got):.6f}" if isinstance(got, (int, float, np.number)) else repr(got)
+            raise CheckFailed(
+                f"For {what}, shape {gradients.shape}, the penalty is {expected:.6f}; yours is {shown}. Take each "
+                "fragment's norm over all its steps and tokens together, √(Σ g²), then the mean over the fragments "
+                "of (norm − 1)²."
+            )
+    return "0 for a critic whose slope is 1 everywhere between real and fake, growing as it steepens or flattens."
+
+
+def _fragments():
+    """(samples, training) as token-number arrays: fragments of a real chorale and samples made from them."""
+
+    ids = real_inputs(200)["one-hot tokens"].argmax(axis=1)
+    training = np.stack([ids[start : start + 32] for start in range(0, len(ids) - 32, 16)])
+    changed = training[3].copy()
+    changed[7] = (changed[7] + 1) % 35  # one step different: near, but not a copy
+    samples = np.stack([training[5], training[5], training[2], changed, training[0][::-1], training[-1]])
+    return samples, training
+
+
+@exercise(
+    "11.3",
+    "my_copy_rate",
+    "the copy rate",
+    setup=NUMPY,
+    references=("musegen_lessons.evaluation.copying.copy_rate", "musegen_lessons.evaluation.copying.nearest_fragments"),
+)
+def check_copy_rate(fn):
+
+    samples, training = _fragments()
+    cases = [
+        (samples, training, "6 samples: the same copy twice, two more copies, one a single step away, one reversed"),
+        (samples[3:5], training, "2 samples, neither a copy (one a single step away)"),
+        (training[:4], training, "4 samples that are all training fragments"),
+        (samples[:3], training[::-1], "3 copies, with the training fragments in reverse order"),
+    ]
+    for sample_rows, training_rows, what in cases:
+        expected = copy_rate(sample_rows, training_rows)
+        got = call(fn, sample_rows.copy(), training_rows.copy())
+        if not is_near(got, expected, 1e-9):
+            raise CheckFailed(
+                f"For {what} ({len(training_rows)} training fragments of {training_rows.shape[1]} steps), the copy "
+                f"rate is {expected:g}; yours is {got!r}. Count every sample that equals some training fragment at "
+                "every step (a copy twice counts twice), and divide by the number of samples."
+            )
+    return "the share of samples that are a training fragment, step for step."

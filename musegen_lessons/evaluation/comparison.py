@@ -1,0 +1,213 @@
+"""How close a set of melodies is to a reference set: Yang and Lerch's comparison, with a bootstrap.
+
+Yang and Lerch (2020, "On the evaluation of generative models in music"): for one feature (`features`), the
+*intra-set* distances are the distances between every pair of reference melodies, and the *inter-set* distances
+those between every generated and every reference melody. Each set of distances is smoothed into a density with a
+Gaussian kernel density estimate; the **overlapping area** (OA, 1 = the same distribution) and the **KL divergence**
+KL(intra ‖ inter) (0 = the same) say how far the generated set lies from the reference, measured in the reference's
+own variety. `bootstrap_mean_overlap` redraws each set's melodies to say how much of a difference between two sets
+is chance.
+
+Lesson: 07_evaluation (lesson 11 compares a thousand fragments at once with it)
+"""
+
+import numpy as np
+
+from musegen_lessons.errors import MelodyError
+from musegen_lessons.evaluation.features import FEATURES, describe_melody
+
+
+def gaussian_kde(samples, grid, bandwidth=None):
+    """A Gaussian kernel density estimate of 1-D samples, evaluated on a grid (Scott's rule for the bandwidth).
+
+    Lesson: 07_evaluation
+
+    Equal samples are summed once, with their count. Lesson 11 compares sets of a thousand fragments, whose hundreds
+    of thousands of distances would need a kernel each at every grid point: above `EXACT_KERNELS` kernels times grid
+    points, the samples are first shared out between their two neighbouring points of an evenly spaced grid (linear
+    binning; Wand and Jones 1995, appendix D), which moves the estimate by far less than the bandwidth.
+    """
+    samples, grid = np.asarray(samples, dtype=float), np.asarray(grid, dtype=float)
+    if bandwidth is None:
+        spread = samples.std(ddof=1) if len(samples) > 1 else 0.0
+        bandwidth = spread * len(samples) ** (-1 / 5) if spread > 0 else 1e-3 * max(1.0, abs(samples.mean()))
+    values, counts = np.unique(samples, return_counts=True)
+    if len(values) * len(grid) > EXACT_KERNELS and len(grid) > 1 and np.allclose(np.diff(grid), grid[1] - grid[0]):
+        values, counts = grid, _linear_binning(values, counts, grid)
+    z = (grid[:, None] - values[None, :]) / bandwidth
+    return np.exp(-0.5 * z**2) @ counts / (len(samples) * bandwidth * np.sqrt(2 * np.pi))
+
+
+EXACT_KERNELS = 10_000_000
+
+
+def _linear_binning(values, counts, grid):
+    """Each value's count shared between the two grid points either side of it, in proportion to its nearness."""
+    place = np.clip((values - grid[0]) / (grid[1] - grid[0]), 0, len(grid) - 1)
+    below = np.minimum(np.floor(place).astype(int), len(grid) - 2)
+    upper_share = place - below
+    weights = np.zeros(len(grid))
+    np.add.at(weights, below, counts * (1 - upper_share))
+    np.add.at(weights, below + 1, counts * upper_share)
+    return weights
+
+
+def overlapping_area(samples_a, samples_b, points=1000):
+    """The area under the smaller of the two samples' kernel density estimates: 1 for one distribution, 0 for
+    disjoint ones.
+
+    Lesson: 07_evaluation
+    """
+    grid, p, q = _densities(samples_a, samples_b, points)
+    return float(np.minimum(p, q).sum() * (grid[1] - grid[0]))
+
+
+def kl_divergence(samples_a, samples_b, points=1000):
+    """KL(A ‖ B) = Σ p ln(p / q) between the two samples' kernel density estimates on a grid, in nats.
+
+    Lesson: 07_evaluation
+
+    It is 0 for two equal densities and above 0 otherwise (Gibbs' inequality). It is not symmetric: it weighs
+    the places where A is likely and B is not.
+    """
+    grid, p, q = _densities(samples_a, samples_b, points)
+    step = grid[1] - grid[0]
+    p, q = p * step + 1e-12, q * step + 1e-12
+    p, q = p / p.sum(), q / q.sum()
+    return float(np.sum(p * np.log(p / q)))
+
+
+def pairwise_distances(features_a, features_b=None):
+    """Euclidean distances between feature values: all pairs within one set, or every a with every b.
+
+    Lesson: 07_evaluation
+
+    Within one set the pairs come in the order (1, 0), (2, 0), (2, 1), (3, 0), ...; between two sets, every b for
+    the first a, then every b for the second, and so on. Lesson 11 compares a thousand fragments at once, so the
+    differences are taken as whole arrays, a block of rows at a time.
+    """
+    a = _feature_rows(features_a)
+    if features_b is None:
+        rows, columns = np.tril_indices(len(a), k=-1)
+        return _distances(a, rows, a, columns)
+    b = _feature_rows(features_b)
+    rows, columns = np.divmod(np.arange(len(a) * len(b)), len(b))
+    return _distances(a, rows, b, columns)
+
+
+def _feature_rows(features):
+    return np.array([np.atleast_1d(np.asarray(f, dtype=float)) for f in features]).reshape(len(features), -1)
+
+
+def _distances(a, rows, b, columns, block=1 << 18):
+    return np.concatenate(
+        [
+            np.sqrt(((a[rows[i : i + block]] - b[columns[i : i + block]]) ** 2).sum(axis=1))
+            for i in range(0, len(rows), block)
+        ]
+        or [np.zeros(0)]
+    )
+
+
+def compare_sets(generated, reference, features=None):
+    """Yang–Lerch comparison of a generated set with a reference set of melodies, feature by feature.
+
+    Args:
+        generated, reference: lists of melodies (`Melody` objects, or token lists of 4/4 melodies from a downbeat).
+        features: {name: feature function}; `FEATURES` when not given.
+
+    Returns:
+        {feature: {"overlap": OA of intra-reference and inter-set distances, "kl": KL(intra ‖ inter),
+        "generated_mean": mean feature value (scalars only), "reference_mean": ...}}
+
+    Lesson: 07_evaluation
+    """
+    features = features or FEATURES
+    _check_sets(generated, reference)
+    generated_features = [describe_melody(m, features) for m in generated]
+    reference_features = [describe_melody(m, features) for m in reference]
+    results = {}
+    for name in features:
+        gen = [f[name] for f in generated_features]
+        ref = [f[name] for f in reference_features]
+        intra = pairwise_distances(ref)
+        inter = pairwise_distances(gen, ref)
+        results[name] = {"overlap": overlapping_area(intra, inter), "kl": kl_divergence(intra, inter)}
+        if np.ndim(ref[0]) == 0:
+            results[name]["generated_mean"] = float(np.mean(gen))
+            results[name]["reference_mean"] = float(np.mean(ref))
+    return results
+
+
+def bootstrap_mean_overlap(sets, reference, resamples=1000, seed=0):
+    """How far each set's mean overlapping area would move with another draw of its melodies: the bootstrap.
+
+    Lesson: 07_evaluation
+
+    Each resample draws as many melodies as a set has, with replacement, from that set, and recomputes the mean OA
+    over `FEATURES` against the whole reference, which stays as it is. Every set is resampled at the same
+    positions, that is the same openings, so the difference of two sets' resamples is the bootstrap of their
+    difference. A resample, with some melodies twice and others left out, is a little less varied than the set, so
+    the resampled means lie a little below the set's own: read their spread, or a difference, not their level.
+
+    Returns:
+        {set name: array of `resamples` mean OAs}; its 2.5th and 97.5th percentiles are a 95% interval.
+    """
+    sizes = {len(melodies) for melodies in sets.values()}
+    if len(sizes) != 1:
+        raise MelodyError("Bootstrap intervals need sets of equal size, one melody per opening.")
+    size = sizes.pop()
+    rng = np.random.default_rng(seed)
+    # how often each resample takes each melody
+    weights = np.stack([np.bincount(d, minlength=size) for d in rng.integers(0, size, (resamples, size))])
+    reference_features = [describe_melody(m) for m in reference]
+    means = {}
+    for set_name, melodies in sets.items():
+        _check_sets(melodies, reference)
+        generated_features = [describe_melody(m) for m in melodies]
+        overlaps = []
+        for name in FEATURES:
+            ref = [f[name] for f in reference_features]
+            inter = pairwise_distances([f[name] for f in generated_features], ref).reshape(size, len(ref))
+            overlaps.append(_resampled_overlaps(pairwise_distances(ref), inter, weights))
+        means[set_name] = np.mean(overlaps, axis=0)
+    return means
+
+
+def _resampled_overlaps(intra, inter, weights, points=1000):
+    """The OA of the intra-set density with the inter-set density of every resample at once.
+
+    `inter` has one row of distances per generated melody; `weights` (resamples × melodies) says how often each
+    resample takes each row. Drawing thousands of kernel density estimates one by one would take minutes, so the
+    inter-set densities are binned on the grid: the counts of a resample are its weights times the rows' counts,
+    and the Gaussian smoothing (Scott's bandwidth of each resample, as in `gaussian_kde`) is a product in Fourier
+    space.
+    """
+    grid, p, _ = _densities(intra, inter.ravel(), points)
+    step = grid[1] - grid[0]
+    edges = np.append(grid - step / 2, grid[-1] + step / 2)
+    counts = weights @ np.stack([np.histogram(row, edges)[0] for row in inter])
+    n = weights.sum(axis=1) * inter.shape[1]
+    mean = weights @ inter.sum(axis=1) / n
+    variance = np.maximum(weights @ (inter**2).sum(axis=1) - n * mean**2, 0) / (n - 1)
+    bandwidth = np.where(variance > 0, np.sqrt(variance) * n ** (-1 / 5), 1e-3 * np.maximum(1.0, np.abs(mean)))
+    padded = 2 * points  # room for the kernel's tails, so that they do not wrap round
+    frequencies = np.fft.rfftfreq(padded, d=step)
+    smoothing = np.exp(-2 * (np.pi * frequencies[None, :] * bandwidth[:, None]) ** 2)
+    q = np.fft.irfft(np.fft.rfft(counts, n=padded, axis=1) * smoothing, n=padded, axis=1)[:, :points]
+    return np.minimum(p[None, :], q / (n[:, None] * step)).sum(axis=1) * step
+
+
+def _check_sets(generated, reference):
+    if len(reference) < 2 or not len(generated):
+        raise MelodyError("Comparing sets needs at least two reference melodies and one generated melody.")
+
+
+def _densities(samples_a, samples_b, points):
+    a, b = np.asarray(samples_a, dtype=float), np.asarray(samples_b, dtype=float)
+    if not len(a) or not len(b):
+        raise MelodyError("Each sample needs at least one value to estimate a density.")
+    low, high = min(a.min(), b.min()), max(a.max(), b.max())
+    margin = max(high - low, 1e-3) * 0.25
+    grid = np.linspace(low - margin, high + margin, points)
+    return grid, gaussian_kde(a, grid), gaussian_kde(b, grid)

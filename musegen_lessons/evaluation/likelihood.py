@@ -1,0 +1,130 @@
+"""Scoring melody models on held-out pieces: NLL, accuracy and onset accuracy, for networks and n-grams alike.
+
+Every model, neural or n-gram, is scored the same way: over whole held-out pieces, each token predicted from
+all the tokens before it in its piece (the first token of a piece, which has no past, is not scored). Three
+numbers: the mean negative log-likelihood per token in nats (lower is better), the next-token accuracy, and the
+accuracy on note onsets, the steps whose true token is a pitch, since HOLD alone is about three tokens in four.
+`run_baselines` fits and tunes the n-gram rows of lesson 05's table.
+
+Lesson: 05_keras_model
+"""
+
+import numpy as np
+
+from musegen_lessons.corpora.dataset import step_positions
+from musegen_lessons.families.ngram import NGramModel, tune_ngram
+from musegen_lessons.music.encoding import SPECIAL_TOKENS
+
+FIRST_PITCH_ID = len(SPECIAL_TOKENS)  # ids below this are REST and HOLD
+
+
+def next_token_scores(log_probs, targets):
+    """Score predictions: {'nll', 'accuracy', 'onset_accuracy', 'tokens'} from (steps, V) log-probabilities.
+
+    Lesson: 05_keras_model
+
+    nll = −mean ln p(target); accuracy = share of steps whose most probable token is the target;
+    onset_accuracy = the same, counted only where the target is a pitch.
+    """
+    log_probs, targets = np.asarray(log_probs), np.asarray(targets)
+    chosen = log_probs[np.arange(len(targets)), targets]
+    predicted = log_probs.argmax(axis=1)
+    onsets = targets >= FIRST_PITCH_ID
+    return {
+        "nll": float(-chosen.mean()),
+        "accuracy": float((predicted == targets).mean()),
+        "onset_accuracy": float((predicted[onsets] == targets[onsets]).mean()) if onsets.any() else float("nan"),
+        "tokens": int(len(targets)),
+    }
+
+
+def predict_pieces(model, pieces, vocabulary):
+    """A melody model's next-token distributions over whole pieces: [array (len(piece) − 1, vocab_size)], where row t
+    of a piece's array is the distribution of its token t + 1, given the tokens before it.
+
+    Lesson: 05_keras_model
+
+    The pieces go through the model as one padded batch, not one call each: the model is causal, so the padding
+    after a piece's end cannot change its outputs, and the padded steps are cut away.
+    """
+    pieces = list(pieces)
+    ids = [vocabulary.encode(piece.tokens) for piece in pieces]
+    steps = max(len(i) for i in ids) - 1
+    tokens, positions = np.zeros((len(pieces), steps), np.int32), np.zeros((len(pieces), steps), np.int32)
+    for row, (piece, piece_ids) in enumerate(zip(pieces, ids)):
+        tokens[row, : len(piece_ids) - 1] = piece_ids[:-1]
+        positions[row, : len(piece_ids) - 1] = step_positions(piece)[:-1]
+    probabilities = np.asarray(model({"tokens": tokens, "positions": positions}, training=False))
+    return [probabilities[row, : len(i) - 1] for row, i in enumerate(ids)]
+
+
+def evaluate_model(model, pieces, vocabulary):
+    """Score a melody model on whole pieces (the first token of each is not scored). See `next_token_scores`.
+
+    Lesson: 05_keras_model
+    """
+    pieces = list(pieces)
+    log_probs = [np.log(np.maximum(p, 1e-12)) for p in predict_pieces(model, pieces, vocabulary)]
+    targets = [vocabulary.encode(piece.tokens)[1:] for piece in pieces]
+    return next_token_scores(np.concatenate(log_probs), np.concatenate(targets))
+
+
+def evaluate_ngram(ngram, pieces, vocabulary):
+    """Score an n-gram model on whole pieces, exactly as `evaluate_model` scores a network.
+
+    Lesson: 05_keras_model
+    """
+    log_probs, targets = [], []
+    for piece in pieces:
+        ids = vocabulary.encode(piece.tokens)
+        positions = step_positions(piece) if ngram.by_position else None
+        log_probs.append(np.log(ngram.distributions(ids, positions)[1:]))
+        targets.append(ids[1:])
+    return next_token_scores(np.concatenate(log_probs), np.concatenate(targets))
+
+
+def run_baselines(dataset, orders=(1, 2, 3, 4, 5), long_orders=(6, 8, 12, 16)):
+    """Fit and tune the n-gram baselines on a dataset's splits; return one row per model for the results table.
+
+    Lesson: 05_keras_model
+
+    Orders 1 to 5 each get the smoothing (add-k, absolute discounting, Witten–Bell or Kneser–Ney) that does best on
+    the validation split; the long-context model is the order from `long_orders` and the smoothing (Witten–Bell or
+    Kneser–Ney) that do best there. The n-gram by position, which also knows where in the bar the next token falls,
+    as the network does, is Witten–Bell with the order that does best.
+    """
+    vocabulary, size = dataset.vocabulary, len(dataset.vocabulary)
+    encoded = {split: [vocabulary.encode(p.tokens) for p in pieces] for split, pieces in dataset.pieces.items()}
+    rows = []
+    for order in orders:
+        model, _ = tune_ngram(order, encoded["train"], encoded["valid"], size)
+        rows.append(_baseline_row(f"{order}-gram", model, dataset, vocabulary))
+    long_smoothings = [("witten-bell", {})] + [("kneser-ney", {"discount": d}) for d in (0.5, 0.7, 0.9)]
+    candidates = [
+        tune_ngram(order, encoded["train"], encoded["valid"], size, long_smoothings)[0] for order in long_orders
+    ]
+    best = min(candidates, key=lambda m: m.nll(encoded["valid"]))
+    rows.append(_baseline_row(f"long-context {best.order}-gram", best, dataset, vocabulary))
+    positions = {split: [step_positions(p) for p in pieces] for split, pieces in dataset.pieces.items()}
+    candidates = [
+        NGramModel(order, size, by_position=True).fit(encoded["train"], positions["train"])
+        for order in orders + tuple(long_orders)
+    ]
+    best = min(candidates, key=lambda m: m.nll(encoded["valid"], positions["valid"]))
+    rows.append(_baseline_row(f"{best.order}-gram by position", best, dataset, vocabulary))
+    return rows
+
+
+def _baseline_row(name, model, dataset, vocabulary):
+    return {
+        "model": name,
+        "smoothing": repr(model),
+        "parameters": _ngram_size(model),
+        "valid": evaluate_ngram(model, dataset.pieces["valid"], vocabulary),
+        "test": evaluate_ngram(model, dataset.pieces["test"], vocabulary),
+    }
+
+
+def _ngram_size(model):
+    """The number of stored counts: the n-gram's equivalent of a parameter count."""
+    return int(sum(len(counter) for table in model.counts for counter in table.values()))
