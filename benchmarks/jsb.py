@@ -1,9 +1,8 @@
 """The JSB Chorales benchmark (lesson 08): our frame models against the published table, on the official split.
 
-Reads the benchmark's quarter-note split from `MUSEGEN_JSB`, or else from ../shared/benchmarks/jsb/ beside the
-course folder, where the course's maintainers keep it (the data is never copied into this project; the public
-copy is named in `jsb.JSB_PUBLIC_COPY`). Without it the benchmark says so and stops cleanly: published
-figures are only compared on the official split.
+Reads the benchmark's quarter-note split from data/jsb/, where the course keeps it (its provenance in
+data/README.md), or from the copy `MUSEGEN_JSB` names. With `MUSEGEN_JSB=off` the benchmark says so and stops
+cleanly: published figures are only compared on the official split.
 
 Every model is fitted on the train split, with its best epoch chosen on the valid split, and scored once on
 test: the frame NLL in nats (frame t from frames < t, the first frame of a piece not scored, summed over 88
@@ -23,7 +22,6 @@ import json
 import os
 import sys
 import time
-from pathlib import Path
 
 from _results import RESULTS, save_results
 
@@ -33,7 +31,6 @@ from musegen_lessons.lesson import quiet_tensorflow
 
 quiet_tensorflow()  # before anything imports TensorFlow
 
-BESIDE_COURSE = Path(__file__).resolve().parents[2] / "shared" / "benchmarks" / "jsb" / "jsb-chorales-quarter.json"
 TRANSPOSITIONS = tuple(range(-6, 6))  # every training chorale in all 12 keys: 12 times the data
 TCN_SETTINGS = {"augment": (0,), "batch_size": 4, "learning_rate": 2e-3, "dropout": 0.5, "epochs": 100}
 # Chosen on the valid split (the closing note of issue 9 lists the runs compared).
@@ -64,10 +61,8 @@ SETTINGS = {
 
 
 def benchmark_file():
-    """The split to measure on: MUSEGEN_JSB if it is set (`off` means none), else the maintainers' copy."""
-    if os.environ.get(jsb.JSB_ENV, "").strip():
-        return jsb.find_jsb()
-    return BESIDE_COURSE if BESIDE_COURSE.is_file() else None
+    """The split to measure on (`jsb.find_jsb`): the course's copy, or the one MUSEGEN_JSB names; None for off."""
+    return jsb.find_jsb()
 
 
 def score_row(name, model, predict, split, seconds=None, settings=None):
@@ -91,7 +86,7 @@ def main():
     if path is None:
         print(
             f"JSB benchmark skipped: no benchmark file. It is read from {jsb.JSB_ENV} (now "
-            f"{os.environ.get(jsb.JSB_ENV) or 'unset'}) or from {BESIDE_COURSE}; published figures are only "
+            f"{os.environ.get(jsb.JSB_ENV) or 'unset'}) or from {jsb.JSB_FILE}; published figures are only "
             f"compared on the official split. The public copy: {jsb.JSB_PUBLIC_COPY}."
         )
         return 0

@@ -1,6 +1,7 @@
 """Polyphony (lesson 08): frames, the benchmark's metric on hand-made frames, the baselines, the MADE masking
 property, the numpy sampler against Keras, saving and loading, and both data sources."""
 
+import hashlib
 import json
 import math
 import os
@@ -17,6 +18,7 @@ from musegen_lessons.corpora import jsb
 from musegen_lessons.errors import ChoiceError, DataFileError, MelodyError, ModelFileError, ShapeError
 from musegen_lessons.families.polyphony import baselines, metric, models, training
 from musegen_lessons.families.polyphony.sampler import FrameSampler
+from musegen_lessons.lesson import DATA_DIR
 from musegen_lessons.music import frames
 from musegen_lessons.music.encoding import PIANO_LOW
 from musegen_lessons.music.score import frames_to_score, render_score
@@ -298,9 +300,9 @@ def test_a_missing_benchmark_file_named_by_the_user_is_explained(tmp_path, monke
 
 def test_the_official_split_and_its_published_floors(monkeypatch):
     monkeypatch.syspath_prepend(str(BENCHMARK.parent))  # as when the script runs: its folder's modules importable
-    path = runpy.run_path(str(BENCHMARK))["benchmark_file"]()  # where the benchmark finds it; a student has none
-    if path is None:
-        pytest.skip("the JSB benchmark file is not here (MUSEGEN_JSB unset, no copy beside the course)")
+    monkeypatch.delenv(jsb.JSB_ENV, raising=False)
+    path = runpy.run_path(str(BENCHMARK))["benchmark_file"]()  # where the benchmark finds it: the course's copy
+    assert path == jsb.JSB_FILE
     split = jsb.read_jsb(path)
     assert [len(split.pieces[s]) for s in ("train", "valid", "test")] == [229, 76, 77]
     test = split.pieces["test"]
@@ -365,10 +367,59 @@ def test_a_chorale_s_frames_are_engraved_in_the_key_found_in_them():
     )
 
 
-@pytest.mark.parametrize("value", ["off", "", "  "])
-def test_without_a_file_named_the_lesson_uses_music21s_chorales(monkeypatch, value):
+@pytest.mark.parametrize("value", ["", "  "])
+def test_the_course_s_copy_of_the_benchmark_is_read_by_default(monkeypatch, value):
     monkeypatch.setenv(jsb.JSB_ENV, value)
+    assert jsb.find_jsb() == jsb.JSB_FILE
+    full, quick = jsb.load_frame_split(quick=False), jsb.load_frame_split(quick=True)
+    assert full.official and [len(full.pieces[s]) for s in ("train", "valid", "test")] == [229, 76, 77]
+    assert [len(quick.pieces[s]) for s in ("train", "valid", "test")] == [60, 20, 20] and "quick" in quick.source
+    assert all(np.array_equal(a, b) for a, b in zip(quick.pieces["test"], full.pieces["test"]))  # the first ones
+
+
+def test_the_benchmark_files_are_the_ones_whose_provenance_data_readme_gives():
+    readme = (DATA_DIR / "README.md").read_text()
+    for path in (jsb.JSB_FILE, jsb.JSB_VOICES_FILE):
+        assert f"{hashlib.sha256(path.read_bytes()).hexdigest()}  {path.name}" in readme
+
+
+def test_off_makes_the_lesson_use_music21s_chorales(monkeypatch):
+    monkeypatch.setenv(jsb.JSB_ENV, "off")
     assert jsb.find_jsb() is None
+    assert not jsb.load_frame_split(quick=True, progress=False).official
+
+
+def test_the_voices_file_holds_the_same_split_with_four_voices_apart():
+    voices = jsb.read_jsb_voices()
+    frames = jsb.read_jsb(jsb.JSB_FILE)
+    assert [len(voices[s]) for s in ("train", "valid", "test")] == [229, 76, 77]
+    piece = voices["train"][0]
+    assert piece.shape[1] == 4 and piece.dtype.kind == "i"
+    sounding = piece[piece != jsb.REST]
+    assert sounding.min() >= 21 and sounding.max() <= 108  # on the piano, as the frames
+    # Soprano above bass wherever both sing; four 16th notes to the quarter note of the frames file.
+    both = (piece[:, 0] != jsb.REST) & (piece[:, 3] != jsb.REST)
+    assert np.all(piece[both, 0] > piece[both, 3])
+    steps = sum(len(p) for p in voices["test"])
+    assert steps == pytest.approx(4 * sum(len(p) for p in frames.pieces["test"]), rel=0.02)
+
+
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        ("not json", "not the JSB split with voices apart"),
+        ('{"train": [[[60, 55, 52, 48], [60, 55, 52]]], "valid": [], "test": []}', "not the JSB split"),
+        ('{"train": [[[60, 55, 52, 48], [60, 55, 52, 200]]], "valid": [[]], "test": [[]]}', "neither a MIDI pitch"),
+        ('{"train": [[[60, 55, 52, 48], [60, 55, 52, 48]]], "valid": [], "test": []}', "empty split"),
+    ],
+)
+def test_a_damaged_voices_file_is_explained(tmp_path, content, message):
+    path = tmp_path / "voices.json"
+    path.write_text(content)
+    with pytest.raises(DataFileError, match=message):
+        jsb.read_jsb_voices(path)
+    with pytest.raises(DataFileError, match="No JSB voices file"):
+        jsb.read_jsb_voices(tmp_path / "absent.json")
 
 
 def test_the_benchmark_skips_cleanly_without_the_file():

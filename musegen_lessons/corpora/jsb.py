@@ -2,9 +2,10 @@
 made from music21's chorales.
 
 The benchmark split (Boulanger-Lewandowski et al. 2012) comes with the course, in data/jsb/ (its provenance in
-data/README.md); `MUSEGEN_JSB` may name another copy of the quarter-note file, or `off`. `build_chorale_split`
-makes the same kind of split from music21's own chorales: every chorale in C major or C minor, quarter-note frames,
-split by tune.
+data/README.md): the quarter-note file the literature measures on, read by `read_jsb`, and the same chorales at 16th
+notes with the four voices kept apart, read by `read_jsb_voices`. `MUSEGEN_JSB` may name another copy of the
+quarter-note file, or say `off`; then `build_chorale_split` makes the same kind of split from music21's own chorales:
+every chorale in C major or C minor, quarter-note frames, split by tune.
 
 Lesson: 08_polyphony
 """
@@ -22,16 +23,21 @@ from musegen_lessons.corpora.cache import cache_dir, cache_lock, parallel_map, w
 from musegen_lessons.corpora.melodies import load_melodies
 from musegen_lessons.corpora.splits import SPLITS, split_by_tune
 from musegen_lessons.errors import DataFileError
-from musegen_lessons.lesson import is_quick
+from musegen_lessons.lesson import DATA_DIR, is_quick
 from musegen_lessons.music.encoding import PIANO_KEYS, piano_key
 from musegen_lessons.music.frames import frame_to_pitches, pitches_to_frame
 from musegen_lessons.music.melody import transposition_to_c
 
 JSB_ENV = "MUSEGEN_JSB"
+JSB_FILE = DATA_DIR / "jsb" / "jsb-chorales-quarter.json"
+JSB_VOICES_FILE = DATA_DIR / "jsb" / "Jsb16thSeparated.json"
 JSB_PUBLIC_COPY = (
     "https://github.com/czhuang/JSB-Chorales-dataset (jsb-chorales-quarter.pkl: the same split, "
     "to be saved as JSON in the structure read_jsb reads)"
 )
+VOICES = ("soprano", "alto", "tenor", "bass")
+REST = -1  # a voice that is silent at a step, in the voices file
+QUICK_PIECES = {"train": 60, "valid": 20, "test": 20}  # quick mode reads the first pieces of each split
 FRAMES_CACHE_FORMAT = 1
 TUNE_PITCHES = 8  # how many notes of the top line name a tune, for the split by tune
 QUICK_CHORALES = 80  # quick mode reads this many chorales when it builds the split from music21
@@ -64,14 +70,17 @@ class FrameSplit:
 
 
 def find_jsb():
-    """The JSB quarter-note file that `MUSEGEN_JSB` names, or None if it names none (or says `off`).
+    """The JSB quarter-note file: the one `MUSEGEN_JSB` names, else the course's copy in data/jsb/; None if
+    `MUSEGEN_JSB` says `off` (or the course's copy is missing).
 
     Lesson: 08_polyphony
     """
     chosen = os.environ.get(JSB_ENV, "").strip()
-    if not chosen or chosen.lower() in ("off", "none", "no", "0"):
+    if chosen.lower() in ("off", "none", "no", "0"):
         return None
-    return Path(chosen)
+    if chosen:
+        return Path(chosen)
+    return JSB_FILE if JSB_FILE.is_file() else None
 
 
 def read_jsb(path):
@@ -167,12 +176,59 @@ def top_line(frames):
 
 
 def load_frame_split(quick=None, progress=True):
-    """The benchmark split if `MUSEGEN_JSB` names its file (see `find_jsb`), else `build_chorale_split`.
+    """The benchmark split (see `find_jsb`), else `build_chorale_split`. Quick mode keeps the first pieces of each
+    split (`QUICK_PIECES`), so that the lesson's tests train on little.
 
     Lesson: 08_polyphony
     """
     path = find_jsb()
-    return read_jsb(path) if path is not None else build_chorale_split(quick=quick, progress=progress)
+    if path is None:
+        return build_chorale_split(quick=quick, progress=progress)
+    split = read_jsb(path)
+    if not (is_quick() if quick is None else quick):
+        return split
+    return FrameSplit(
+        split.source + " (quick mode: the first pieces of each split)",
+        split.official,
+        {name: pieces[: QUICK_PIECES[name]] for name, pieces in split.pieces.items()},
+        split.path,
+    )
+
+
+def read_jsb_voices(path=JSB_VOICES_FILE):
+    """The benchmark's chorales at 16th notes with the four voices kept apart (Coconet's `Jsb16thSeparated`, the
+    same 229 / 76 / 77 split as the quarter-note file, in the chorales' own keys).
+
+    Returns {split: [array (steps, 4) of MIDI pitches, soprano to bass, `REST` (-1) where a voice is silent]}.
+
+    Lesson: 08_polyphony (the frames); 13_harmonise reads the voices
+
+    Raises:
+        DataFileError: the file is missing, is not JSON, or does not hold the three splits of four-voice steps.
+    """
+    path = Path(path)
+    try:
+        data = json.loads(path.read_text())
+        pieces = {
+            split: [np.asarray(piece, np.int64).reshape(-1, len(VOICES)) for piece in data[split]] for split in SPLITS
+        }
+    except FileNotFoundError:
+        raise DataFileError(f"No JSB voices file at '{path}'; the course keeps it in {JSB_VOICES_FILE}.") from None
+    except (ValueError, KeyError, TypeError, OSError) as error:
+        raise DataFileError(
+            f"'{path}' is not the JSB split with voices apart ({type(error).__name__}: {error}). It must be JSON "
+            "{'train'|'valid'|'test': [piece, ...]}, piece = [[soprano, alto, tenor, bass], ...], -1 for a rest."
+        ) from error
+    for split, chorales in pieces.items():
+        for number, piece in enumerate(chorales):
+            if len(piece) < 2 or piece.min() < REST or piece.max() > 127:
+                raise DataFileError(
+                    f"'{path}': piece {number} of '{split}' is shorter than two steps or holds a value that is "
+                    "neither a MIDI pitch (0–127) nor -1 for a rest."
+                )
+    if not all(pieces.values()):
+        raise DataFileError(f"'{path}' has an empty split: nothing to train or score on.")
+    return pieces
 
 
 def _pitch_lists_to_frames(piece):
