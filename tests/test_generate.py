@@ -11,7 +11,7 @@ from musegen_lessons.corpora.melodies import load_melodies
 from musegen_lessons.course.cli import main
 from musegen_lessons.errors import MelodyError, NotationError
 from musegen_lessons.families.lstm import KerasStepGenerator, NumpyStepGenerator
-from musegen_lessons.families.sampling import WindowedGenerator, compose, generate, sample_next
+from musegen_lessons.families.sampling import WindowedGenerator, compose, generate
 from musegen_lessons.families.saving import load_melody_model
 from musegen_lessons.music.encoding import HOLD, REST, parse_melody, validate_tokens
 from musegen_lessons.music.melody import Melody
@@ -27,58 +27,6 @@ def kept_model():
 @pytest.fixture(scope="module")
 def held_out_piece():
     return build_dataset(load_melodies("chorales", quick=False, progress=False).pieces).pieces["test"][0]
-
-
-# --- sampling ---------------------------------------------------------------------------------------------------
-
-
-def test_greedy_takes_the_most_probable_token():
-    assert sample_next(np.array([0.1, 0.2, 0.6, 0.1]), np.random.default_rng(0), temperature=0, previous=2) == 2
-
-
-def test_sampling_follows_the_distribution():
-    rng = np.random.default_rng(0)
-    draws = [sample_next(np.array([0.0, 0.25, 0.75]), rng, previous=2) for _ in range(4000)]
-    assert np.mean(np.array(draws) == 2) == pytest.approx(0.75, abs=0.03)
-    assert 0 not in draws
-
-
-def test_low_temperature_concentrates_and_high_temperature_spreads():
-    p = np.array([0.0, 0.1, 0.6, 0.3])
-    for temperature, low, high in [(0.3, 0.85, 1.0), (3.0, 0.3, 0.55)]:
-        rng = np.random.default_rng(1)
-        share = np.mean([sample_next(p, rng, temperature=temperature, previous=2) == 2 for _ in range(3000)])
-        assert low <= share <= high
-
-
-def test_top_k_never_samples_outside_the_k_best():
-    rng = np.random.default_rng(2)
-    p = np.array([0.05, 0.1, 0.4, 0.3, 0.15])
-    assert {sample_next(p, rng, temperature=2.0, top_k=2, previous=2) for _ in range(500)} == {2, 3}
-
-
-def test_nucleus_keeps_the_fewest_tokens_reaching_p():
-    rng = np.random.default_rng(3)
-    p = np.array([0.05, 0.1, 0.5, 0.3, 0.05])
-    assert {sample_next(p, rng, top_p=0.75, previous=2) for _ in range(500)} == {2, 3}
-
-
-@pytest.mark.parametrize("previous", [None, 0])
-def test_hold_is_never_sampled_at_the_start_or_after_a_rest(previous):
-    rng = np.random.default_rng(4)
-    only_hold = np.array([0.0, 1.0, 0.0])
-    assert all(sample_next(only_hold, rng, previous=previous) != 1 for _ in range(200))
-
-
-@pytest.mark.parametrize("broken", [np.full(4, np.nan), np.zeros(4), np.array([-1.0, np.inf, -np.inf, 0.0])])
-def test_a_broken_distribution_still_gives_a_valid_token(broken):
-    token = sample_next(broken, np.random.default_rng(5), previous=0)
-    assert 0 <= token < 4 and token != 1
-
-
-def test_a_negative_temperature_is_refused():
-    with pytest.raises(ValueError, match="temperature"):
-        sample_next(np.array([0.5, 0.5]), np.random.default_rng(0), temperature=-1)
 
 
 # --- the three generators ---------------------------------------------------------------------------------------
@@ -287,15 +235,3 @@ def test_compose_with_the_kept_transformer_starts_with_the_notes_typed(tmp_path)
     assert main(["compose", "--out", str(out)] + typed) == 0
     notes = read_midi(out / "melody.mid").instruments[0].notes
     assert [n.pitch for n in notes[:5]] == [69, 74, 73, 71, 69] and len(notes) > 5
-
-
-def test_each_kind_of_melody_model_gets_its_fastest_step_generator():
-    from musegen_lessons.families.sampling import step_generator
-    from musegen_lessons.families.transformer import CachedTransformerGenerator, build_transformer_model
-    from musegen_lessons.families.wavenet import CachedWaveNetGenerator, build_wavenet_model
-
-    model, _, _ = load_melody_model()
-    assert isinstance(step_generator(model), NumpyStepGenerator)
-    assert isinstance(step_generator(build_wavenet_model(10, dilations=(1, 2))), CachedWaveNetGenerator)
-    small = build_transformer_model(10, model_dim=16, heads=2, layers=1)
-    assert isinstance(step_generator(small), CachedTransformerGenerator)

@@ -247,10 +247,10 @@ def register_family(names, build, step_generator, lesson):
         ChoiceError: a name another family has registered already.
     """
     family = Family(tuple(names), build, step_generator, lesson)
-    for name in family.names:
+    for name in family.names:  # every name checked before any is taken, so that a refusal leaves the registry as it was
         if name in _FAMILIES and _FAMILIES[name] != family:
             raise ChoiceError(f"Two families claim the model name {name!r}: give the new family's models another name.")
-        _FAMILIES[name] = family
+    _FAMILIES.update(dict.fromkeys(family.names, family))
     return family
 
 
