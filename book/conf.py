@@ -32,6 +32,9 @@ html_theme_options = {
     "use_fullscreen_button": False,
     "home_page_in_toc": True,
 }
+# The lessons' tables stay inside the page's column (musegen_lessons.course.tables).
+html_static_path = ["_static"]
+html_css_files = ["tables.css"]
 html_copy_source = False
 html_show_sourcelink = False
 
