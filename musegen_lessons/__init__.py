@@ -1,7 +1,10 @@
 """MuseGen Lessons: the helper package of a course in deep learning for automatic music composition.
 
-One module per concept, each naming the lesson that teaches it (see the README's module table). Importing the
-package imports neither TensorFlow nor music21; the modules that need them import them when first used.
+Six wings, one module per concept, each naming the lesson that teaches it (ARCHITECTURE.md has the table and the
+rule for imports). Importing any module of the package imports no TensorFlow; the modules whose functions need it
+import it when first used.
+
+Lesson: 00_welcome (every lesson imports from here)
 
 Glossary: one word for one thing, in the package, the lessons and the checks.
 

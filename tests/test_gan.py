@@ -270,7 +270,7 @@ def test_generator_steps_raise_the_discriminators_scores_of_its_fragments(loss):
 
     before = mean_score()
     for _ in range(5):
-        model._generator_step()
+        model.generator_step()
     assert mean_score() > before
 
 

@@ -201,7 +201,7 @@ def read_jsb_voices(path=JSB_VOICES_FILE):
 
     Returns {split: [array (steps, 4) of MIDI pitches, soprano to bass, `REST` (-1) where a voice is silent]}.
 
-    Lesson: 08_polyphony (the frames); 13_harmonise reads the voices
+    Lesson: 08_polyphony
 
     Raises:
         DataFileError: the file is missing, is not JSON, or does not hold the three splits of four-voice steps.

@@ -91,16 +91,17 @@ def load_melodies(collection, limit=None, cache=True, progress=True, quick=None)
             return cached
         sources = chorale_names() if collection == "chorales" else folk_song_books()
         sources = sources[:limit] if limit else sources
-        extract = _extract_chorale if collection == "chorales" else _extract_folk_book
+        extract = extract_chorale if collection == "chorales" else _extract_folk_book
         results = parallel_map(extract, sources, progress, desc=f"reading {collection}")
-        corpus = _collect(collection, results, source)
+        corpus = collect_pieces(collection, results, source)
         if cache:
             write_json(path, {**asdict(corpus), "written": time.strftime("%Y-%m-%d %H:%M:%S")})
         return corpus
 
 
-def _extract_chorale(name):
-    """[(id, Piece or None, reason or None)] for one chorale; an unreadable file is reported as ('failed', ...)."""
+def extract_chorale(name):
+    """The extraction rows [(id, Piece or None, reason or None)] of one chorale's melody; an unreadable file is
+    reported as ('failed', ...)."""
     try:
         score = load_chorale(name)
         key = analyze_key(score_notes(score))  # all four voices: the harmony decides major or minor
@@ -140,7 +141,9 @@ def _extract_folk_book(book):
     return results
 
 
-def _collect(collection, results, source):
+def collect_pieces(collection, results, source):
+    """The corpus made of every piece's extraction rows [(id, Piece or None, reason or None)]: pieces kept once each
+    (a repeated melody is dropped as a duplicate), dropped ones by reason, unreadable ones as failed."""
     pieces, dropped, failed, seen = [], {}, {}, set()
     for piece_id, piece, reason in (row for rows in results for row in rows):
         if reason and reason.startswith("failed: "):

@@ -169,12 +169,12 @@ def bootstrap_mean_overlap(sets, reference, resamples=1000, seed=0):
         for name in FEATURES:
             ref = [f[name] for f in reference_features]
             inter = pairwise_distances([f[name] for f in generated_features], ref).reshape(size, len(ref))
-            overlaps.append(_resampled_overlaps(pairwise_distances(ref), inter, weights))
+            overlaps.append(resampled_overlaps(pairwise_distances(ref), inter, weights))
         means[set_name] = np.mean(overlaps, axis=0)
     return means
 
 
-def _resampled_overlaps(intra, inter, weights, points=1000):
+def resampled_overlaps(intra, inter, weights, points=1000):
     """The OA of the intra-set density with the inter-set density of every resample at once.
 
     `inter` has one row of distances per generated melody; `weights` (resamples × melodies) says how often each

@@ -141,7 +141,7 @@ def repetition(melody):
 
     Lesson: 07_evaluation
     """
-    bars = _bars(melody)
+    bars = whole_bars(melody)
     seen, repeated = set(), 0
     for bar in bars:
         repeated += bar in seen
@@ -157,7 +157,7 @@ def bar_similarity(melody):
 
     Lesson: 07_evaluation
     """
-    bars = np.array(_bars(melody), dtype=object)
+    bars = np.array(whole_bars(melody), dtype=object)
     if len(bars) < 2:
         return 0.0
     scores = [np.mean([a == b for a, b in zip(bars[i], bars[j])]) for i in range(len(bars)) for j in range(i)]
@@ -205,7 +205,7 @@ def _share(melody, token):
     return sum(t == token for t in tokens) / len(tokens)
 
 
-def _bars(melody):
+def whole_bars(melody):
     """The whole bars of a melody, cut at its bar lines; a token list is a 4/4 melody that starts on a downbeat."""
     tokens = _non_empty(melody)
     if not isinstance(melody, Melody):

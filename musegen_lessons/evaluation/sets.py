@@ -94,14 +94,14 @@ def evaluation_sets(
     generators["5-gram, T = 1.0"] = (NGramStepGenerator(five_gram), 1.0)
     generators["random tokens"] = (UniformStepGenerator(len(vocabulary)), 1.0)
     sets = {
-        "held-out chorales": [_after_opening(p, excerpt(p.tokens, seed_steps, steps), seed_steps) for p in test],
+        "held-out chorales": [continuation_in_bars(p, excerpt(p.tokens, seed_steps, steps), seed_steps) for p in test],
         "training chorales": [
-            _after_opening(p, excerpt(p.tokens, seed_steps, steps), seed_steps) for p in train[: len(test)]
+            continuation_in_bars(p, excerpt(p.tokens, seed_steps, steps), seed_steps) for p in train[: len(test)]
         ],
     }
     for name, (generator, temperature) in generators.items():
         sets[name] = [
-            _after_opening(
+            continuation_in_bars(
                 p,
                 excerpt(
                     generate(
@@ -123,7 +123,7 @@ def evaluation_sets(
     return sets
 
 
-def _after_opening(piece, tokens, seed_steps):
+def continuation_in_bars(piece, tokens, seed_steps):
     """Tokens that follow a piece's first `seed_steps`, as a `Melody` in the piece's key and metre."""
     melody = piece.melody
     return replace(melody, tokens=tokens, pickup_steps=(melody.pickup_steps + seed_steps) % melody.bar_steps)

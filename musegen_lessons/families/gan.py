@@ -304,7 +304,9 @@ class GAN:
         self.discriminator_optimizer.apply_gradients(zip(tape.gradient(loss, weights), weights))
         return loss
 
-    def _generator_step(self):
+    def generator_step(self):
+        """One update of the generator on a fresh batch of noise, the discriminator (or critic) held fixed; returns
+        the generator's loss."""
         import tensorflow as tf
 
         noise = self.noise(self.batch_size)
@@ -321,7 +323,7 @@ class GAN:
         # the further critic steps of WGAN-GP as one graph loop (autograph), not unrolled: it compiles in half the time
         for _ in tf.range(CRITIC_STEPS[self.loss] - 1):
             discriminator_loss = self._discriminator_step()
-        return discriminator_loss, self._generator_step()
+        return discriminator_loss, self.generator_step()
 
     def train_discriminator(self, steps):
         """Train the discriminator alone, `steps` times, against the generator as it is; return its last loss.

@@ -152,7 +152,7 @@ class NGramModel:
         key = ("continuation", j, context)
         if key not in self._vectors:
             if self._continuations is None:
-                self._continuations = self._count_continuations()
+                self._continuations = self.continuation_counts()
             seen = self._continuations[j].get(context)
             counts = np.zeros(self.vocab_size)
             if seen:
@@ -160,7 +160,7 @@ class NGramModel:
             self._vectors[key] = (counts, counts.sum(), len(seen) if seen else 0)
         return self._vectors[key]
 
-    def _count_continuations(self):
+    def continuation_counts(self):
         """continuations[j][context of length j][w] = N₁₊(• context w), from the counts one order up."""
         place = 1 if self.by_position else 0
         continuations = [defaultdict(Counter) for _ in range(self.order - 1)]

@@ -114,7 +114,7 @@ class PPM:
 
     def distribution(self, history):
         """The distribution of the next symbol after `history`: an array of alphabet_size probabilities."""
-        chain, selected = self._contexts(tuple(history))
+        chain, selected = self.contexts(tuple(history))
         p, escape, excluded = np.zeros(self.alphabet_size), 1.0, frozenset()
         for i, context in enumerate(chain):
             # Bunton's rule for PPM*: the selected context uses its full counts, the ones below it excluded counts.
@@ -141,7 +141,7 @@ class PPM:
             p[p == 0] += escape * uniform
         return p / p.sum()
 
-    def _contexts(self, history):
+    def contexts(self, history):
         """The contexts to mix, longest first, each the previous without its oldest symbol, ending with the empty
         one; and whether the first was chosen by PPM*'s rule rather than being the longest seen."""
 

@@ -121,7 +121,7 @@ def conv1d(x, kernel, bias, stride=1, padding="valid", dilation=1):
 def gated_activation(filter_output, gate_output):
     """WaveNet's gated activation unit: a tanh "filter" let through by a sigmoid "gate".
 
-    Lesson: 09, dilated causal convolutions (issue 17, not written yet); van den Oord et al. 2016, "WaveNet", eq. 2
+    Lesson: 09_wavenet; van den Oord et al. 2016, "WaveNet", eq. 2
 
     Equation:
         z = tanh(W_f ∗ x) ⊙ σ(W_g ∗ x)
@@ -136,7 +136,7 @@ def wavenet_block(x, weights, dilation):
     convolutions, one back to the input's channels (added to the input: the residual connection) and one out to the
     skip connection that the network sums over all its blocks.
 
-    Lesson: 09, dilated causal convolutions (issue 17, not written yet); van den Oord et al. 2016, "WaveNet",
+    Lesson: 09_wavenet; van den Oord et al. 2016, "WaveNet",
     sections 2.3 and 2.4, figure 4
 
     Equation:

@@ -105,10 +105,10 @@ def test_all_rests_still_has_a_rest_ratio():
 def test_a_continuation_keeps_its_chorales_bar_lines():
     pieces = load_melodies("chorales", limit=12, progress=False).pieces
     piece = next(p for p in pieces if p.pickup_steps)
-    continuation = sets._after_opening(piece, excerpt(piece.tokens, 16), 16)
-    whole = features._bars(piece.melody)
+    continuation = sets.continuation_in_bars(piece, excerpt(piece.tokens, 16), 16)
+    whole = features.whole_bars(piece.melody)
     # the continuation's whole bars are the chorale's own, from the first bar line after step 16 on
-    assert features._bars(continuation) == whole[len(whole) - len(features._bars(continuation)) :]
+    assert features.whole_bars(continuation) == whole[len(whole) - len(features.whole_bars(continuation)) :]
     assert continuation.time_signature == piece.time_signature
 
 
@@ -238,7 +238,7 @@ def test_the_binned_density_of_the_bootstrap_equals_the_kernel_density_estimate(
         [features.mean_abs_interval(m) for m in melodies], [features.mean_abs_interval(m) for m in reference]
     )
     # weights of one: the "resample" that takes every melody once is the set itself
-    [binned] = comparison._resampled_overlaps(intra, inter.reshape(10, 10), np.ones((1, 10), int))
+    [binned] = comparison.resampled_overlaps(intra, inter.reshape(10, 10), np.ones((1, 10), int))
     assert binned == pytest.approx(comparison.overlapping_area(intra, inter), abs=0.005)
 
 

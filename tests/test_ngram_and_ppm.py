@@ -263,14 +263,14 @@ def test_update_exclusion_counts_only_down_to_the_longest_context_that_knew_the_
 
 def test_ppm_star_starts_from_the_shortest_deterministic_context():
     model = PPM(4).fit([[0, 1, 2, 0, 1, 3]])
-    assert model._contexts((2, 0)) == ([(0,), ()], True)  # 2 0 and 0 are both followed only by 1: take 0
-    assert model._contexts((0, 1)) == ([(0, 1), (1,), ()], False)  # 0 1 was followed by 2 and 3: the longest
-    assert model._contexts((3, 3)) == ([()], False)  # never seen: the empty context alone
+    assert model.contexts((2, 0)) == ([(0,), ()], True)  # 2 0 and 0 are both followed only by 1: take 0
+    assert model.contexts((0, 1)) == ([(0, 1), (1,), ()], False)  # 0 1 was followed by 2 and 3: the longest
+    assert model.contexts((3, 3)) == ([()], False)  # never seen: the empty context alone
 
 
 def test_an_order_bound_limits_the_contexts():
     model = PPM(4, order=1).fit([[0, 1, 2, 0, 1, 3]])
-    assert model._contexts((2, 0)) == ([(0,), ()], False)
+    assert model.contexts((2, 0)) == ([(0,), ()], False)
     assert model.name == "C1I" and PPM(4, escape="x", update_exclusion=True).name == "X*UI"
 
 
@@ -357,7 +357,7 @@ def test_predicting_needs_a_model():
 def test_kneser_ney_continuations_drop_the_oldest_token():
     # 0 1 2, 3 1 2, 1 1 2: the context "1" was followed by 2 after three different tokens (0, 3 and 1)
     model = NGramModel(3, 4, "kneser-ney").fit([[0, 1, 2], [3, 1, 2], [1, 1, 2]])
-    assert model._count_continuations()[1][(1,)] == {2: 3}
+    assert model.continuation_counts()[1][(1,)] == {2: 3}
 
 
 @pytest.mark.parametrize(

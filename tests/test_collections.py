@@ -29,8 +29,8 @@ from musegen_lessons.corpora.melodies import (
     CACHE_FORMAT,
     QUICK_LIMITS,
     MelodyCorpus,
-    _collect,
-    _extract_chorale,
+    collect_pieces,
+    extract_chorale,
     load_melodies,
 )
 from musegen_lessons.errors import MelodyError
@@ -145,7 +145,7 @@ def test_no_notes_have_no_key():
 
 
 def test_f_sharp_minor_chorale_is_moved_up_three_semitones():
-    [(_, piece, reason)] = _extract_chorale(EXAMPLE_CHORALE)
+    [(_, piece, reason)] = extract_chorale(EXAMPLE_CHORALE)
     assert reason is None
     assert (piece.key, piece.mode, piece.transposition) == ("F# minor", "minor", 3)
 
@@ -170,7 +170,7 @@ def test_loaded_chorales_are_the_first_ones_of_the_catalogue(chorales):
 
 
 def test_example_chorale_melody_is_its_soprano_moved_up_three(chorale):
-    [(_, piece, _)] = _extract_chorale(EXAMPLE_CHORALE)
+    [(_, piece, _)] = extract_chorale(EXAMPLE_CHORALE)
     assert _pitches(piece.tokens) == [p + 3 for p in _soprano_pitches(chorale)]
     assert piece.tokens[0] == _soprano_pitches(chorale)[0] + 3  # the tune starts on the first step
 
@@ -445,13 +445,13 @@ def test_3_4_melody_with_a_one_beat_upbeat_starts_eight_steps_into_its_bar():
 
 
 def test_unreadable_chorale_is_reported_as_failed_not_raised():
-    [(piece_id, piece, reason)] = _extract_chorale("bach/no-such-piece")
+    [(piece_id, piece, reason)] = extract_chorale("bach/no-such-piece")
     assert (piece_id, piece) == ("bach/no-such-piece", None)
     assert reason.startswith("failed: ")
 
 
 def test_collect_counts_an_unreadable_piece_as_failed():
-    collected = _collect("chorales", [_extract_chorale("bach/no-such-piece")], source={})
+    collected = collect_pieces("chorales", [extract_chorale("bach/no-such-piece")], source={})
     assert list(collected.failed) == ["bach/no-such-piece"]
     assert collected.failed["bach/no-such-piece"]  # why, in music21's words
     assert (collected.pieces, collected.dropped) == ([], {})
@@ -461,7 +461,7 @@ def test_collect_drops_a_repeated_melody_as_duplicate():
     tune = _part(*_quarters("C4", "D4", "E4", "F4", "G4"))
     first = ("test/first", *clean_melody(tune, "C major", "test/first", "test", "First"))
     second = ("test/second", *clean_melody(tune, "C major", "test/second", "test", "Second"))
-    collected = _collect("test", [[first], [second]], source={})
+    collected = collect_pieces("test", [[first], [second]], source={})
     assert [p.id for p in collected.pieces] == ["test/first"]
     assert collected.dropped == {DUPLICATE: ["test/second"]}
 
@@ -481,10 +481,10 @@ def mixed_corpus():
         "test/empty": stream.Part(),
     }
     rows = [[(i, *clean_melody(p, "C major", i, "test", i))] for i, p in parts.items()]
-    kept = _extract_chorale(EXAMPLE_CHORALE)
+    kept = extract_chorale(EXAMPLE_CHORALE)
     duplicate = [("test/copy", kept[0][1], None)]
-    rows += [kept, duplicate, _extract_chorale("bach/no-such-piece")]
-    return _collect("chorales", rows, source={})
+    rows += [kept, duplicate, extract_chorale("bach/no-such-piece")]
+    return collect_pieces("chorales", rows, source={})
 
 
 def test_report_counts_every_piece_read(mixed_corpus):
