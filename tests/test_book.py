@@ -15,6 +15,7 @@ from musegen_lessons.errors import BookError, ReleaseError
 ROOT = Path(__file__).resolve().parents[1]
 LESSONS = sorted((ROOT / "solutions").glob("[0-9][0-9]_*.ipynb"))
 README = (ROOT / "README.md").read_text(encoding="utf-8")
+GUIDE = (ROOT / "INSTRUCTORS.md").read_text(encoding="utf-8")
 
 
 def exercise_notebook(answer="    return 2 * x"):
@@ -111,7 +112,7 @@ def test_a_readme_section_is_read_up_to_the_next_heading():
 
 def test_the_home_page_lists_every_lesson_in_course_order_then_the_instructor_guide():
     lessons = [p.stem for p in LESSONS]
-    pages = book.site_pages(README, lessons)
+    pages = book.site_pages(README, lessons, GUIDE)
     home = pages["index.md"]
     toctree = home[home.index("```{toctree}") :]
     assert [line for line in toctree.splitlines() if line and not line.startswith((":", "```"))] == [
@@ -145,6 +146,14 @@ def test_staging_writes_only_what_changed_and_removes_what_is_gone(tmp_path):
 def test_staging_without_lessons_says_where_it_looked(tmp_path):
     with pytest.raises(BookError, match="No lessons"):
         book.stage_site(tmp_path / "source", tmp_path)
+
+
+def test_the_instructor_page_is_the_guide_with_its_links_made_names(tmp_path):
+    guide = "# Instructor guide\n\nSee [`ARCHITECTURE.md`](ARCHITECTURE.md) and [05](notebooks/05_keras_model.ipynb).\n"
+    page = book.site_pages(README, [p.stem for p in LESSONS], guide)["instructors.md"]
+    assert page == "# Instructor guide\n\nSee `ARCHITECTURE.md` and [05](05_keras_model.ipynb).\n"
+    with pytest.raises(BookError, match="No instructor guide"):
+        book.stage_site(tmp_path / "source", guide=tmp_path / "INSTRUCTORS.md")
 
 
 def test_addresses_the_site_would_load_from_outside_are_found(tmp_path):

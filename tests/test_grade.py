@@ -302,8 +302,8 @@ def test_cli_prints_a_table_and_writes_json(tmp_path, capsys):
     assert os.path.exists(broken)
 
 
-def test_the_readme_lists_every_exercise_as_the_registry_does(capsys):
-    assert exercise_table() in (ROOT / "README.md").read_text()
+def test_the_instructor_guide_lists_every_exercise_as_the_registry_does(capsys):
+    assert exercise_table() in (ROOT / "INSTRUCTORS.md").read_text()
     assert main(["exercises"]) == 0
     printed = capsys.readouterr().out
     assert all(f"| {e.id} {e.title} |" in printed for e in exercises())

@@ -1,12 +1,13 @@
 """The course as a website: `make book` (`musegen book`) builds a static HTML site with Sphinx and MyST-NB.
 
-Lesson: none; maintained by instructors (README, "The course as a website")
+Lesson: none; maintained by instructors (INSTRUCTORS.md, "The course as a website")
 
 The site is the solution edition executed in full mode: every lesson's text, equations, figures, engraved scores
-and players, each exercise's answer folded behind a toggle, in course order, with search and the README's lesson
-map and instructor guide. `stage_site` writes the pages Sphinx reads (only those whose text changed, so that
-Sphinx rereads, and MyST-NB re-executes, only what changed); `build_site` runs Sphinx with the settings in
-book/conf.py. The site is built in build/book/, which is not committed.
+and players, each exercise's answer folded behind a toggle, in course order, with search, the README's lesson map
+on its home page, and the instructor guide (INSTRUCTORS.md) as a page of its own. `stage_site` writes the pages
+Sphinx reads (only those whose text changed, so that Sphinx rereads, and MyST-NB re-executes, only what changed);
+`build_site` runs Sphinx with the settings in book/conf.py. The site is built in build/book/, which is not
+committed.
 """
 
 import copy
@@ -104,9 +105,10 @@ def site_links(markdown):
     return _LINK.sub(rewrite, markdown)
 
 
-def site_pages(readme, lessons):
-    """The site's own pages (name → MyST Markdown): the home page with the lesson map and the table of contents in
-    course order, and the instructor guide.
+def site_pages(readme, lessons, guide):
+    """The site's own pages (name → MyST Markdown): the home page, made from the README's opening and its lesson
+    map, with the table of contents in course order; and the instructor guide, made from `guide`, the text of
+    INSTRUCTORS.md (its own title, `# Instructor guide`, heads the page).
     """
     intro = readme.split("\n## ", 1)[0].split("\n", 1)[1].strip()
     lesson_map = readme_section(readme, "The lessons").split("\n\n", 1)[0]
@@ -122,8 +124,7 @@ def site_pages(readme, lessons):
             toctree,
         ]
     )
-    instructors = "# Instructor guide\n\n" + site_links(readme_section(readme, "Instructor guide"))
-    return {"index.md": home + "\n", "instructors.md": instructors}
+    return {"index.md": home + "\n", "instructors.md": site_links(guide.strip()) + "\n"}
 
 
 def _write_if_changed(path, text):
@@ -133,18 +134,23 @@ def _write_if_changed(path, text):
     return True
 
 
-def stage_site(source_dir, solutions_dir=ROOT / "solutions", readme=ROOT / "README.md"):
+def stage_site(source_dir, solutions_dir=ROOT / "solutions", readme=ROOT / "README.md", guide=ROOT / "INSTRUCTORS.md"):
     """Write the pages Sphinx reads into `source_dir`; return the names of those whose text changed.
 
     Raises:
-        BookError: no lessons in `solutions_dir`, or a README section the site is made from is missing.
+        BookError: no lessons in `solutions_dir`, the instructor guide is missing, or a README section the site is
+            made from is missing.
     """
     source_dir, solutions_dir = Path(source_dir), Path(solutions_dir)
     lessons = sorted(solutions_dir.glob("[0-9][0-9]_*.ipynb"))
     if not lessons:
         raise BookError(f"No lessons (NN_name.ipynb) in '{solutions_dir}': the site is built from them.")
+    guide = Path(guide)
+    if not guide.is_file():
+        raise BookError(f"No instructor guide at '{guide}': the site's instructor page is made from it.")
     source_dir.mkdir(parents=True, exist_ok=True)
-    pages = site_pages(Path(readme).read_text(encoding="utf-8"), [p.stem for p in lessons])
+    readme_text, guide_text = (Path(path).read_text(encoding="utf-8") for path in (readme, guide))
+    pages = site_pages(readme_text, [p.stem for p in lessons], guide_text)
     for path in lessons:
         pages[path.name] = nbformat.writes(site_notebook(nbformat.read(path, as_version=4), path.stem)) + "\n"
     wanted = set(pages)

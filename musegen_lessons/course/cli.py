@@ -1,6 +1,6 @@
 """The `musegen` command: release the student edition, grade submissions.
 
-Lesson: 00_welcome (for instructors: see the README's instructor guide)
+Lesson: 00_welcome (for instructors: see INSTRUCTORS.md)
 """
 
 import argparse

@@ -66,6 +66,7 @@ def build_transformer_model(
     """
     import keras
 
+    # Deferred: the layer's module imports Keras, which importing this module must not.
     from musegen_lessons.layers.relative_attention import RelativeAttention
 
     inputs, x = embed_melody_inputs(vocab_size, model_dim - position_dim, position_dim)
