@@ -117,6 +117,20 @@ def test_every_figure_and_score_of_a_lesson_is_shown(reader, site, name):
         assert any('class="note"' in reader.request.get(src).text() for src in svgs), "no engraved score"
 
 
+@pytest.mark.parametrize("name", LESSONS)
+def test_every_table_of_a_lesson_fits_the_page_s_column(reader, site, name):
+    """A lesson's tables (musegen_lessons.course.tables) are as wide as the column at most: a wider one scrolls
+    sideways inside its own box instead of pushing the page wider, and none of its text is cut off."""
+    open_page(reader, site, name)
+    boxes = reader.evaluate(
+        """() => [...document.querySelectorAll('article table.musegen-table')].map(t => ({
+            right: t.getBoundingClientRect().right, scroll: t.scrollWidth, width: t.clientWidth,
+            column: t.closest('article').getBoundingClientRect().right, overflow: getComputedStyle(t).overflowX}))"""
+    )
+    assert all(box["right"] <= box["column"] + 1 for box in boxes), f"a table of {name} is wider than its column"
+    assert all(box["scroll"] <= box["width"] or box["overflow"] == "auto" for box in boxes)
+
+
 class Links(HTMLParser):
     def __init__(self):
         super().__init__()
