@@ -25,11 +25,11 @@ $(STAMP): pyproject.toml jupyter/overrides.json
 lab: $(STAMP)
 	$(BIN)/jupyter lab notebooks/00_welcome.ipynb --ServerApp.ip=127.0.0.1 $(ROOT_FLAG)
 
-# Style first (seconds), then everything, as CI runs it: unit tests, the package's docstring examples, both editions
-# of every lesson in quick mode, the grader and the browser tests.
+# Style first (seconds), then everything, as CI runs it: unit tests (the package's docstring examples among them), both
+# editions of every lesson in quick mode, the grader and the browser tests.
 test: lint
 	MUSEGEN_QUICK=1 $(BIN)/python -m pytest tests notebooks solutions $(NBVAL) $(PARALLEL) -p no:cacheprovider \
-		--ignore=tests/browser/test_site.py --doctest-modules musegen_lessons
+		--ignore=tests/browser/test_site.py
 
 # ruff: the package, tests, benchmarks and the solution edition's code cells (settings in pyproject.toml).
 lint: $(STAMP)
@@ -37,8 +37,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 
 test-unit: $(STAMP)
-	MUSEGEN_QUICK=1 $(BIN)/python -m pytest tests $(PARALLEL) -p no:cacheprovider --ignore=tests/browser/test_site.py \
-		--doctest-modules musegen_lessons
+	MUSEGEN_QUICK=1 $(BIN)/python -m pytest tests $(PARALLEL) -p no:cacheprovider --ignore=tests/browser/test_site.py
 
 # Only the end-to-end tests: the lessons in JupyterLab in headless Chromium (skipped when Chromium is missing).
 test-browser: $(STAMP)
