@@ -8,6 +8,7 @@ ones and cannot drift: tests/test_readme.py fails when the README's table is not
 """
 
 import argparse
+import functools
 import json
 import sys
 from pathlib import Path
@@ -17,6 +18,7 @@ README = Path(__file__).resolve().parents[1] / "README.md"
 START, END = "<!-- headline figures: start -->", "<!-- headline figures: end -->"
 
 
+@functools.cache  # every row reads its benchmark's file: read each once
 def _results(name):
     return json.loads((RESULTS / f"{name}.json").read_text())
 
