@@ -90,7 +90,14 @@ class MelodyDataset:
 
 
 def build_dataset(
-    pieces, window_steps=WINDOW_STEPS, stride=1, augment=(), fractions=DEFAULT_FRACTIONS, seed=0, vocabulary=None
+    pieces,
+    window_steps=WINDOW_STEPS,
+    stride=1,
+    augment=(),
+    fractions=DEFAULT_FRACTIONS,
+    seed=0,
+    vocabulary=None,
+    split=split_by_tune,
 ):
     """Split pieces by tune, build the vocabulary, and cut every split into windows.
 
@@ -107,6 +114,7 @@ def build_dataset(
         augment: semitone shifts for the training split only, e.g. range(-3, 4); () for none.
         vocabulary: encode with this vocabulary instead (another corpus's, for a model trained on both, as
             lesson 10 pretrains on the folk songs in the chorales' vocabulary); every pitch must be in it.
+        split: the function that splits the pieces (`splits.split_by_tune`; another only to measure a leak).
 
     Raises:
         MelodyError: no pieces, or a piece with a pitch outside the given vocabulary.
@@ -120,8 +128,8 @@ def build_dataset(
     elif not set(all_pitches) <= set(vocabulary.pitches):
         outside = sorted(set(all_pitches) - set(vocabulary.pitches))
         raise MelodyError(f"The pieces use pitches {outside} that the given vocabulary does not hold.")
-    split = split_by_tune(pieces, fractions, seed)
-    by_split = {name: [pieces[i] for i in split[name]] for name in SPLITS}
+    indices = split(pieces, fractions, seed)
+    by_split = {name: [pieces[i] for i in indices[name]] for name in SPLITS}
     return dataset_from_splits(by_split, vocabulary, window_steps, stride, augment)
 
 

@@ -39,7 +39,6 @@ VOICES = ("soprano", "alto", "tenor", "bass")
 REST = -1  # a voice that is silent at a step, in the voices file
 QUICK_PIECES = {"train": 60, "valid": 20, "test": 20}  # quick mode reads the first pieces of each split
 FRAMES_CACHE_FORMAT = 1
-TUNE_PITCHES = 8  # how many notes of the top line name a tune, for the split by tune
 QUICK_CHORALES = 80  # quick mode reads this many chorales when it builds the split from music21
 
 
@@ -156,7 +155,7 @@ def build_chorale_split(quick=None, cache=True, progress=True):
             if cache:
                 write_json(path, {"source": source, "pieces": cached})
     frames = [_pitch_lists_to_frames(cached[piece.id]) for piece in melodies.pieces]
-    indices = split_by_tune([top_line(f) for f in frames], pitches=TUNE_PITCHES)
+    indices = split_by_tune([top_line(f) for f in frames])
     pieces = {split: [frames[i] for i in indices[split]] for split in SPLITS}
     label = f"music21's Bach chorales{f' (quick mode: the first {QUICK_CHORALES})' if quick else ''}, split by tune"
     return FrameSplit(label, False, pieces, str(path))
@@ -167,9 +166,8 @@ def top_line(frames):
 
     Lesson: 08_polyphony
 
-    The split groups chorales by its first `TUNE_PITCHES` notes. At this grain a passing note between two beats
-    drops out, so two harmonisations of one tune that lesson 02's 16th-note fingerprint told apart (bwv244.3 and
-    bwv245.3, whose sopranos differ by one passing note) are grouped together.
+    The split groups chorales by this line as lesson 02 groups melodies (`splits.group_by_tune`); at this grain a
+    passing note between two beats has dropped out before the edit distance is taken.
     """
     top = [max(frame_to_pitches(f)) for f in np.asarray(frames) if f.any()]
     return [p for i, p in enumerate(top) if i == 0 or p != top[i - 1]]
