@@ -238,8 +238,23 @@ def test_the_binned_density_of_the_bootstrap_equals_the_kernel_density_estimate(
         [features.mean_abs_interval(m) for m in melodies], [features.mean_abs_interval(m) for m in reference]
     )
     # weights of one: the "resample" that takes every melody once is the set itself
-    [binned] = comparison.resampled_overlaps(intra, inter.reshape(10, 10), np.ones((1, 10), int))
+    ones = np.ones((1, 10), int)
+    [binned] = comparison.resampled_overlaps(intra, inter.reshape(10, 10), ones, ones)
     assert binned == pytest.approx(comparison.overlapping_area(intra, inter), abs=0.005)
+
+
+def test_the_bootstrap_resamples_the_reference_too_and_its_spread_grows():
+    rng = np.random.default_rng(7)
+    reference, melodies = _scales(rng, 20), _scales(rng, 20)
+    values = [features.mean_abs_interval(m) for m in reference]
+    intra = comparison.pairwise_distances(values)
+    inter = comparison.pairwise_distances([features.mean_abs_interval(m) for m in melodies], values).reshape(20, 20)
+    draws = np.random.default_rng(0)
+    weights = np.stack([np.bincount(d, minlength=20) for d in draws.integers(0, 20, (400, 20))])
+    reference_weights = np.stack([np.bincount(d, minlength=20) for d in draws.integers(0, 20, (400, 20))])
+    fixed = comparison.resampled_overlaps(intra, inter, weights, np.ones_like(weights))
+    both = comparison.resampled_overlaps(intra, inter, weights, reference_weights)
+    assert both.std() > 1.2 * fixed.std()
 
 
 def test_bootstrapping_sets_of_different_sizes_is_refused():

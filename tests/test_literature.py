@@ -31,6 +31,7 @@ from musegen_lessons.evaluation.literature import (
     first_note_distribution,
     network_pitch_distributions,
     note_probabilities,
+    paired_folds,
     score_ppm,
 )
 
@@ -248,3 +249,19 @@ def test_every_ppm_system_measured_here_has_its_published_figure():
         assert entry["source"] == "Pearce 2005, Table 6.7" and 2.3 < entry["bits"] < 2.7
     assert literature.published_for("LTM+C*I alone")["bits"] == 2.375
     assert literature.published_for("a system nobody published") is None
+
+
+def test_a_paired_comparison_over_folds_sees_a_steady_gain_that_the_folds_spread_would_hide():
+    hard_and_easy = np.array([2.6, 2.1, 2.4, 2.0, 2.5, 2.2, 2.3, 2.7, 2.1, 2.4])  # folds differ by half a bit
+    better = hard_and_easy - 0.05 + np.tile([0.01, -0.01], 5)  # 0.05 lower on every fold, give or take 0.01
+    paired = paired_folds(better, hard_and_easy)
+    assert paired["difference"] == pytest.approx(-0.05) and paired["lower_on"] == 10
+    assert paired["interval95"][1] < 0  # the spread of the folds (0.24) is far wider than the gain
+    assert paired_folds(hard_and_easy, hard_and_easy) == {
+        "difference": 0.0,
+        "interval95": [0.0, 0.0],
+        "lower_on": 0,
+        "folds": 10,
+    }
+    with pytest.raises(ValueError, match="same two or more folds"):
+        paired_folds(better[:9], hard_and_easy)

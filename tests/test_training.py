@@ -4,6 +4,7 @@ import json
 import math
 import os
 
+import keras
 import numpy as np
 import pytest
 
@@ -14,6 +15,7 @@ from musegen_lessons.evaluation.likelihood import (
     evaluate_model,
     evaluate_ngram,
     next_token_scores,
+    paired_difference,
     predict_pieces,
     run_baselines,
 )
@@ -61,6 +63,23 @@ def test_one_padded_batch_predicts_what_each_piece_gets_alone(small_dataset):
         np.testing.assert_allclose(together, alone, atol=1e-5)
 
 
+def test_a_limited_context_predicts_each_token_from_its_last_steps_only(small_dataset):
+    keras.utils.set_random_seed(1)
+    model, vocabulary = build_melody_model(len(small_dataset.vocabulary), **TINY), small_dataset.vocabulary
+    piece = min(small_dataset.pieces["test"], key=lambda p: len(p.tokens))
+    whole = evaluate_model(model, [piece], vocabulary)
+    assert evaluate_model(model, [piece], vocabulary, context=len(piece.tokens))["nll"] == pytest.approx(whole["nll"])
+    ids, positions = vocabulary.encode(piece.tokens), step_positions(piece)
+    [rows] = predict_pieces(model, [piece], vocabulary)
+    expected = -sum(np.log(rows[k, ids[k + 1]]) for k in range(8))  # the first 8 have no more past than 8 steps
+    for k in range(8, len(ids) - 1):  # token k + 1 from tokens k − 7 … k, and nothing before them
+        window = {"tokens": ids[None, k - 7 : k + 1], "positions": positions[None, k - 7 : k + 1]}
+        expected -= np.log(np.asarray(model(window))[0, -1, ids[k + 1]])
+    limited = evaluate_model(model, [piece], vocabulary, context=8)
+    assert limited["piece_losses"][0] == pytest.approx(expected, rel=1e-4)
+    assert limited["nll"] != pytest.approx(whole["nll"], abs=1e-6)
+
+
 def test_ngram_evaluation_skips_the_first_token_of_each_piece(small_dataset):
     vocabulary = small_dataset.vocabulary
     train = [vocabulary.encode(p.tokens) for p in small_dataset.pieces["train"]]
@@ -70,6 +89,21 @@ def test_ngram_evaluation_skips_the_first_token_of_each_piece(small_dataset):
     expected = np.concatenate([ngram.token_log_probs(vocabulary.encode(p.tokens))[1:] for p in test])
     assert scores["nll"] == pytest.approx(-expected.mean())
     assert scores["tokens"] == sum(len(p.tokens) - 1 for p in test)
+    assert sum(scores["piece_losses"]) / sum(scores["piece_tokens"]) == pytest.approx(scores["nll"], abs=1e-6)
+
+
+def test_the_paired_difference_of_two_models_on_the_same_pieces(small_dataset):
+    vocabulary = small_dataset.vocabulary
+    train = [vocabulary.encode(p.tokens) for p in small_dataset.pieces["train"]]
+    test = small_dataset.pieces["test"]
+    low, high = (evaluate_ngram(NGramModel(n, len(vocabulary)).fit(train), test, vocabulary) for n in (1, 3))
+    same = paired_difference(high, high)
+    assert same["difference"] == 0 and same["interval95"] == [0, 0]
+    better = paired_difference(high, low)
+    assert better["difference"] == pytest.approx(high["nll"] - low["nll"])
+    assert better["interval95"][0] < better["difference"] < better["interval95"][1] < 0
+    with pytest.raises(ValueError, match="same pieces"):
+        paired_difference(high, evaluate_ngram(NGramModel(1, len(vocabulary)).fit(train), test[:-1], vocabulary))
 
 
 def test_baselines_cover_orders_1_to_5_a_long_context_and_the_position_in_the_bar(small_dataset):

@@ -69,7 +69,7 @@ def tune_distances(pieces, pitches=OUTLINE_PITCHES):
         [0.0, 0.2, 0.75]
     """
     outlines = [tune_outline(tokens_of(piece), pitches) for piece in pieces]
-    return cdist(outlines, outlines, scorer=Levenshtein.normalized_distance, workers=1)
+    return cdist(outlines, outlines, scorer=Levenshtein.normalized_distance, dtype=np.float64, workers=1)
 
 
 def group_by_tune(pieces, pitches=OUTLINE_PITCHES, distance=TUNE_DISTANCE):

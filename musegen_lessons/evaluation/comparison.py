@@ -140,15 +140,19 @@ def compare_sets(generated, reference, features=None):
 
 
 def bootstrap_mean_overlap(sets, reference, resamples=1000, seed=0):
-    """How far each set's mean overlapping area would move with another draw of its melodies: the bootstrap.
+    """How far each set's mean overlapping area would move with another draw of its melodies and of the
+    reference's: the bootstrap.
 
     Lesson: 07_evaluation
 
-    Each resample draws as many melodies as a set has, with replacement, from that set, and recomputes the mean OA
-    over `FEATURES` against the whole reference, which stays as it is. Every set is resampled at the same
-    positions, that is the same openings, so the difference of two sets' resamples is the bootstrap of their
-    difference. A resample, with some melodies twice and others left out, is a little less varied than the set, so
-    the resampled means lie a little below the set's own: read their spread, or a difference, not their level.
+    Each resample draws as many melodies as a set has, with replacement, from that set, and as many as the
+    reference has from the reference, and recomputes the mean OA over `FEATURES`. Both sets are chance draws (other
+    openings, other held-out chorales), so both are resampled: holding the reference fixed would leave out half
+    the uncertainty and make the intervals too narrow. Every set is resampled at the same positions, that is the
+    same openings against the same reference draw, so the difference of two sets' resamples is the bootstrap of
+    their difference. A resample, with some melodies twice and others left out, is a little less varied than the
+    set, so the resampled means lie a little below the set's own: read their spread, or a difference, not their
+    level.
 
     Returns:
         {set name: array of `resamples` mean OAs}; its 2.5th and 97.5th percentiles are a 95% interval.
@@ -158,8 +162,8 @@ def bootstrap_mean_overlap(sets, reference, resamples=1000, seed=0):
         raise MelodyError("Bootstrap intervals need sets of equal size, one melody per opening.")
     size = sizes.pop()
     rng = np.random.default_rng(seed)
-    # how often each resample takes each melody
-    weights = np.stack([np.bincount(d, minlength=size) for d in rng.integers(0, size, (resamples, size))])
+    weights = _draw_weights(rng, resamples, size)
+    reference_weights = _draw_weights(rng, resamples, len(reference))
     reference_features = [describe_melody(m) for m in reference]
     means = {}
     for set_name, melodies in sets.items():
@@ -169,33 +173,51 @@ def bootstrap_mean_overlap(sets, reference, resamples=1000, seed=0):
         for name in FEATURES:
             ref = [f[name] for f in reference_features]
             inter = pairwise_distances([f[name] for f in generated_features], ref).reshape(size, len(ref))
-            overlaps.append(resampled_overlaps(pairwise_distances(ref), inter, weights))
+            overlaps.append(resampled_overlaps(pairwise_distances(ref), inter, weights, reference_weights))
         means[set_name] = np.mean(overlaps, axis=0)
     return means
 
 
-def resampled_overlaps(intra, inter, weights, points=1000):
-    """The OA of the intra-set density with the inter-set density of every resample at once.
+def _draw_weights(rng, resamples, size):
+    """How often each of `resamples` draws with replacement takes each of `size` melodies: (resamples, size)."""
+    return np.stack([np.bincount(d, minlength=size) for d in rng.integers(0, size, (resamples, size))])
 
-    `inter` has one row of distances per generated melody; `weights` (resamples × melodies) says how often each
-    resample takes each row. Drawing thousands of kernel density estimates one by one would take minutes, so the
-    inter-set densities are binned on the grid: the counts of a resample are its weights times the rows' counts,
+
+def resampled_overlaps(intra, inter, weights, reference_weights, points=1000):
+    """The OA of the intra-reference density with the inter-set density, for every resample at once.
+
+    `intra` holds the reference's pairwise distances (in `pairwise_distances`' order), `inter` one row of
+    distances to the reference per generated melody; `weights` and `reference_weights` (resamples × melodies) say
+    how often each resample takes each generated and each reference melody. A distance counts as often as the
+    product of its two melodies' weights (a reference melody drawn twice is not paired with itself). Drawing
+    thousands of kernel density estimates one by one would take minutes, so the densities are binned on the grid
     and the Gaussian smoothing (Scott's bandwidth of each resample, as in `gaussian_kde`) is a product in Fourier
     space.
     """
-    grid, p, _ = _densities(intra, inter.ravel(), points)
-    step = grid[1] - grid[0]
-    edges = np.append(grid - step / 2, grid[-1] + step / 2)
-    counts = weights @ np.stack([np.histogram(row, edges)[0] for row in inter])
-    n = weights.sum(axis=1) * inter.shape[1]
-    mean = weights @ inter.sum(axis=1) / n
-    variance = np.maximum(weights @ (inter**2).sum(axis=1) - n * mean**2, 0) / (n - 1)
+    grid, _, _ = _densities(intra, inter.ravel(), points)
+    rows, columns = np.tril_indices(inter.shape[1], k=-1)
+    p = _resampled_densities(intra, reference_weights[:, rows] * reference_weights[:, columns], grid)
+    pair_weights = (weights[:, :, None] * reference_weights[:, None, :]).reshape(len(weights), -1)
+    q = _resampled_densities(inter.ravel(), pair_weights, grid)
+    return np.minimum(p, q).sum(axis=1) * (grid[1] - grid[0])
+
+
+def _resampled_densities(values, weights, grid):
+    """Gaussian kernel densities of `values` on an even grid, each value counted `weights[r]` times in resample r."""
+    points, step = len(grid), grid[1] - grid[0]
+    bins = np.clip(np.round((values - grid[0]) / step).astype(int), 0, points - 1)
+    offsets = np.arange(len(weights))[:, None] * points
+    counts = np.bincount((offsets + bins[None, :]).ravel(), weights.ravel(), len(weights) * points)
+    counts = counts.reshape(len(weights), points)
+    n = weights.sum(axis=1)
+    mean = weights @ values / n
+    variance = np.maximum(weights @ values**2 - n * mean**2, 0) / np.maximum(n - 1, 1)
     bandwidth = np.where(variance > 0, np.sqrt(variance) * n ** (-1 / 5), 1e-3 * np.maximum(1.0, np.abs(mean)))
     padded = 2 * points  # room for the kernel's tails, so that they do not wrap round
     frequencies = np.fft.rfftfreq(padded, d=step)
     smoothing = np.exp(-2 * (np.pi * frequencies[None, :] * bandwidth[:, None]) ** 2)
-    q = np.fft.irfft(np.fft.rfft(counts, n=padded, axis=1) * smoothing, n=padded, axis=1)[:, :points]
-    return np.minimum(p[None, :], q / (n[:, None] * step)).sum(axis=1) * step
+    density = np.fft.irfft(np.fft.rfft(counts, n=padded, axis=1) * smoothing, n=padded, axis=1)[:, :points]
+    return density / (n[:, None] * step)
 
 
 def _check_sets(generated, reference):

@@ -58,15 +58,71 @@ def predict_pieces(model, pieces, vocabulary):
     return [probabilities[row, : len(i) - 1] for row, i in enumerate(ids)]
 
 
-def evaluate_model(model, pieces, vocabulary):
-    """Score a melody model on whole pieces (the first token of each is not scored). See `next_token_scores`.
+def evaluate_model(model, pieces, vocabulary, context=None):
+    """Score a melody model on whole pieces (the first token of each is not scored). See `next_token_scores`;
+    `piece_losses` adds each piece's summed NLL, for `paired_difference`.
 
-    Lesson: 05_keras_model
+    Lesson: 05_keras_model; 09_wavenet (`context`)
+
+    Args:
+        context: predict each token from at most this many tokens before it (a recurrent network's state started
+            afresh for every prediction), to measure what a longer past is worth; None: from the whole piece.
     """
     pieces = list(pieces)
-    log_probs = [np.log(np.maximum(p, 1e-12)) for p in predict_pieces(model, pieces, vocabulary)]
+    predicted = predict_pieces(model, pieces, vocabulary)
+    if context is not None:
+        predicted = [_predict_with_context(model, p, vocabulary, context, whole) for p, whole in zip(pieces, predicted)]
+    log_probs = [np.log(np.maximum(p, 1e-12)) for p in predicted]
     targets = [vocabulary.encode(piece.tokens)[1:] for piece in pieces]
-    return next_token_scores(np.concatenate(log_probs), np.concatenate(targets))
+    return _scores_and_piece_losses(log_probs, targets)
+
+
+def _predict_with_context(model, piece, vocabulary, context, whole, batch=512):
+    """`whole` (one piece's predictions from its whole past) with every row past the first `context` predicted again
+    from a window of the last `context` tokens only."""
+    ids, positions = vocabulary.encode(piece.tokens), step_positions(piece)
+    ends = np.arange(context, len(ids) - 1)  # row k predicts token k + 1 from tokens k − context + 1 … k
+    if not len(ends):
+        return whole
+    rows = ends[:, None] + np.arange(1 - context, 1)[None, :]
+    outputs = [
+        np.asarray(model({"tokens": ids[rows[i : i + batch]], "positions": positions[rows[i : i + batch]]}))[:, -1]
+        for i in range(0, len(rows), batch)
+    ]
+    limited = whole.copy()
+    limited[ends] = np.concatenate(outputs)
+    return limited
+
+
+def _scores_and_piece_losses(log_probs, targets):
+    losses = [round(-float(lp[np.arange(len(t)), t].sum()), 4) for lp, t in zip(log_probs, targets)]
+    scores = next_token_scores(np.concatenate(log_probs), np.concatenate(targets))
+    return {**scores, "piece_losses": losses, "piece_tokens": [int(len(t)) for t in targets]}
+
+
+def paired_difference(scores, baseline, resamples=2000, seed=0):
+    """NLL(scores) − NLL(baseline), two models scored on the same pieces, with a 95% bootstrap interval over pieces.
+
+    Lesson: 05_keras_model
+
+    Each resample draws the test pieces with replacement and recomputes both models' NLL per token on the same draw,
+    so the interval says how much the difference owes to which tunes happened to be held out. It does not say how
+    much it owes to the training seed: that needs models trained with other seeds.
+
+    Returns:
+        {"difference": nats per token, "interval95": [low, high], "pieces": n}
+    """
+    a, b = np.asarray(scores["piece_losses"]), np.asarray(baseline["piece_losses"])
+    if a.shape != b.shape:
+        raise ValueError("The two models were not scored on the same pieces.")
+    tokens = np.asarray(scores["piece_tokens"], dtype=float)
+    draws = np.random.default_rng(seed).integers(0, len(a), (resamples, len(a)))
+    differences = (a[draws].sum(axis=1) - b[draws].sum(axis=1)) / tokens[draws].sum(axis=1)
+    return {
+        "difference": float((a.sum() - b.sum()) / tokens.sum()),
+        "interval95": [float(q) for q in np.quantile(differences, [0.025, 0.975])],
+        "pieces": int(len(a)),
+    }
 
 
 def evaluate_ngram(ngram, pieces, vocabulary):
@@ -80,7 +136,7 @@ def evaluate_ngram(ngram, pieces, vocabulary):
         positions = step_positions(piece) if ngram.by_position else None
         log_probs.append(np.log(ngram.distributions(ids, positions)[1:]))
         targets.append(ids[1:])
-    return next_token_scores(np.concatenate(log_probs), np.concatenate(targets))
+    return _scores_and_piece_losses(log_probs, targets)
 
 
 def run_baselines(dataset, orders=(1, 2, 3, 4, 5), long_orders=(6, 8, 12, 16)):

@@ -1,7 +1,8 @@
 """The sets a model's music is compared with: the model at several temperatures, an n-gram, random tokens, and the
 real music itself.
 
-`evaluation_sets` (lesson 07) continues the openings of the held-out chorales with each; the n-gram and the random
+`evaluation_sets` (lesson 07) continues the openings of the held-out chorales with each (`continue_openings`, which
+lesson 06 uses too); the n-gram and the random
 tokens write through the same step interface as lesson 06's generators (`NGramStepGenerator`,
 `UniformStepGenerator`), so `sampling.generate` drives them all alike. `fragments_from_melody_model` (lesson 11)
 writes two-bar fragments with a melody model, to set beside a GAN's.
@@ -100,27 +101,33 @@ def evaluation_sets(
         ],
     }
     for name, (generator, temperature) in generators.items():
-        sets[name] = [
-            continuation_in_bars(
-                p,
-                excerpt(
-                    generate(
-                        generator,
-                        vocabulary,
-                        p.tokens[:seed_steps],
-                        steps,
-                        temperature=temperature,
-                        seed=seed + i,
-                        bar_steps=p.bar_steps,
-                        pickup_steps=p.pickup_steps,
-                    ),
-                    seed_steps,
-                ),
-                seed_steps,
-            )
-            for i, p in enumerate(test)
-        ]
+        continued = continue_openings(generator, vocabulary, test, seed_steps, steps, seed, temperature=temperature)
+        sets[name] = [continuation_in_bars(p, tokens, seed_steps) for p, tokens in zip(test, continued)]
     return sets
+
+
+def continue_openings(generator, vocabulary, pieces, seed_steps=16, steps=128, seed=0, **options):
+    """What a step generator writes after the first `seed_steps` of each piece: `steps` tokens each, the opening left
+    out, in the piece's metre; piece i is sampled with random seed `seed + i`. `options`: `sampling.generate`'s.
+
+    Lesson: 06_generation (beside the same pieces' own continuations); 07_evaluation
+    """
+    return [
+        excerpt(
+            generate(
+                generator,
+                vocabulary,
+                p.tokens[:seed_steps],
+                steps,
+                seed=seed + i,
+                bar_steps=p.bar_steps,
+                pickup_steps=p.pickup_steps,
+                **options,
+            ),
+            seed_steps,
+        )
+        for i, p in enumerate(pieces)
+    ]
 
 
 def continuation_in_bars(piece, tokens, seed_steps):
