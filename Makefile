@@ -59,9 +59,13 @@ test-book: $(STAMP)
 release: $(STAMP)
 	$(BIN)/musegen release
 
-# Measure quality and speed; each script prints its table and writes benchmarks/results/*.json.
+# Measure quality and speed; each script prints its table and writes benchmarks/results/*.json. Then every lesson in
+# full mode (it reads those results), and the tables the READMEs quote from them.
+BENCHMARKS := $(filter-out benchmarks/lessons.py benchmarks/headline.py,$(wildcard benchmarks/[!_]*.py))
 bench: $(STAMP)
-	for script in benchmarks/[!_]*.py; do $(BIN)/python $$script || exit 1; done
+	for script in $(BENCHMARKS); do $(BIN)/python $$script || exit 1; done
+	$(BIN)/python benchmarks/lessons.py
+	$(BIN)/python benchmarks/headline.py --write
 
 clean:
 	rm -rf $(VENV) notebooks/output solutions/output build

@@ -1,10 +1,11 @@
-"""The README's headline figures, made from the benchmarks' saved results (benchmarks/results/*.json).
+"""The README's headline figures and benchmarks/README.md's table of lesson times, made from the benchmarks' saved
+results (benchmarks/results/*.json).
 
-    .venv/bin/python benchmarks/headline.py          # print the table
-    .venv/bin/python benchmarks/headline.py --write  # and write it into README.md, between its two markers
+    .venv/bin/python benchmarks/headline.py          # print the tables
+    .venv/bin/python benchmarks/headline.py --write  # and write each into its file, between its two markers
 
-Each row names the benchmark whose JSON it reads and how it reads it, so that the README's figures are the saved
-ones and cannot drift: tests/test_readme.py fails when the README's table is not the one this script makes.
+Each row names the benchmark whose JSON it reads and how it reads it, so that the figures are the saved ones and
+cannot drift: tests/test_readme.py fails when a file's table is not the one this script makes.
 """
 
 import argparse
@@ -15,7 +16,9 @@ from pathlib import Path
 
 RESULTS = Path(__file__).with_name("results")
 README = Path(__file__).resolve().parents[1] / "README.md"
+BENCHMARKS_README = Path(__file__).with_name("README.md")
 START, END = "<!-- headline figures: start -->", "<!-- headline figures: end -->"
+TIMES_START, TIMES_END = "<!-- lesson times: start -->", "<!-- lesson times: end -->"
 
 
 @functools.cache  # every row reads its benchmark's file: read each once
@@ -34,6 +37,24 @@ def _published(name, model, figure):
 
 def _melody(model):
     return f"{_row(_results('melody')['rows'], model)['test']['nll']:.3f}"
+
+
+def _melody_seeds(family):
+    spread = _results("melody")["spread_over_seeds"][family]["nll"]
+    return f"{spread['mean']:.3f} ± {spread['std']:.3f} ({spread['seeds']} seeds)"
+
+
+def _long_context():
+    return next(row for row in _results("melody")["rows"] if row["model"].startswith("long-context"))
+
+
+def _against_lstm(model):
+    paired = _results("melody")["paired_differences"][f"{model} − CNN + LSTM"]
+    low, high = paired["interval95"]
+    return (
+        f"{_melody(model)} (one seed; {paired['difference']:+.3f} against the LSTM's seed 0, 95% interval over test "
+        f"pieces {low:+.3f} to {high:+.3f})"
+    )
 
 
 def _jsb(model):
@@ -60,17 +81,17 @@ def headline_rows():
     best_ppm, best_ppm_published = _best_ppm()
     melody_split = "on the chorales' tune-disjoint test split, nats per token (lower is better)"
     return [
-        ("Lesson 05's CNN + LSTM: test NLL " + melody_split, _melody("CNN + LSTM"), "–", "melody"),
+        ("Lesson 05's CNN + LSTM: test NLL " + melody_split, _melody_seeds("with the beat input"), "–", "melody"),
         (
-            "The strongest n-gram baseline on the same split (long-context, Kneser–Ney)",
-            _melody("long-context 12-gram"),
+            f"The strongest n-gram baseline on the same split ({_long_context()['model']})",
+            f"{_long_context()['test']['nll']:.3f}",
             "–",
             "melody",
         ),
-        ("Lesson 09's WaveNet on the same split", _melody("WaveNet"), "–", "melody"),
+        ("Lesson 09's WaveNet on the same split", _melody_seeds("WaveNet"), "–", "melody"),
         (
             "Lesson 10's Transformer on the same split, pretrained on the folk songs, then fine-tuned",
-            _melody("Transformer, pretrained"),
+            _against_lstm("Transformer, pretrained"),
             "–",
             "melody",
         ),
@@ -179,19 +200,37 @@ def headline_table():
     return "\n".join([*lines, END])
 
 
+def lesson_times_table():
+    """Every lesson's time in full mode, from benchmarks/lessons.py's last run of it, as a Markdown table."""
+    results = _results("lessons")
+    lines = [TIMES_START, "| lesson | full mode on 2 cores | within the limit |", "|---|---|---|"]
+    for name, run in results["lessons"].items():
+        within = "yes" if run["within_limit"] else f"**no** (limit {results['limit_seconds'] / 60:.0f} min)"
+        status = "" if run["status"] == "ok" else f" ({run['status'][:60]})"
+        lines.append(f"| {name} | {run['seconds'] / 60:.1f} min{status} | {within} |")
+    return "\n".join([*lines, TIMES_END])
+
+
+def write_between(path, start, end, table):
+    """Replace what lies between a file's two markers with `table` (which carries the markers)."""
+    text = path.read_text()
+    if start not in text or end not in text:
+        print(f"{path} has no '{start}' … '{end}' markers to write between.", file=sys.stderr)
+        return False
+    before, rest = text.split(start, 1)
+    path.write_text(before + table + rest.split(end, 1)[1])
+    print(f"Written into {path}")
+    return True
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--write", action="store_true", help="write the table into README.md")
-    table = headline_table()
-    print(table)
+    parser.add_argument("--write", action="store_true", help="write each table into its file")
+    tables = [(README, START, END, headline_table()), (BENCHMARKS_README, TIMES_START, TIMES_END, lesson_times_table())]
+    for *_, table in tables:
+        print(table)
     if parser.parse_args().write:
-        text = README.read_text()
-        if START not in text or END not in text:
-            print(f"README.md has no '{START}' … '{END}' markers to write between.", file=sys.stderr)
-            return 1
-        before, rest = text.split(START, 1)
-        README.write_text(before + table + rest.split(END, 1)[1])
-        print(f"Written into {README}")
+        return 0 if all([write_between(*target) for target in tables]) else 1
     return 0
 
 

@@ -18,6 +18,11 @@ BWV 253–438 (`protocol.load_protocol_melodies`), takes the course's saved fold
   the pitches they predict are moved back. Each is scored alone and with PPM's short-term model beside it
   (`literature.add_short_term_model`, C*I, weighted arithmetic mean with bias 2), as PPM's long-term model is.
 
+The best PPM system runs a second time on the melodies moved to C major or A minor, as the networks read them, so
+that the difference of protocol (told the key or not) is measured apart from the difference of model; and every
+network is compared with both, fold by fold (`literature.paired_folds`: the mean difference over the ten folds with a
+95% t-interval).
+
 Each row prints beside the published figure for the same system where there is one. Writes
 benchmarks/results/literature.json, after every fold of every network, so that a stopped run can go on:
 
@@ -27,13 +32,20 @@ benchmarks/results/literature.json, after every fold of every network, so that a
 """
 
 import argparse
+import dataclasses
 import json
 import time
 
 import numpy as np
 from _results import RESULTS, save_results
 
-from musegen_lessons.corpora.protocol import fold_dataset, load_folds, load_protocol_melodies, split_fold
+from musegen_lessons.corpora.protocol import (
+    fold_dataset,
+    key_normalise,
+    load_folds,
+    load_protocol_melodies,
+    split_fold,
+)
 from musegen_lessons.evaluation.literature import (
     PPM_SYSTEMS,
     PUBLISHED,
@@ -42,6 +54,7 @@ from musegen_lessons.evaluation.literature import (
     first_note_distribution,
     network_pitch_distributions,
     note_probabilities,
+    paired_folds,
     published_for,
     score_ppm,
 )
@@ -68,6 +81,8 @@ PPM_PARTS = {
         "combination": "geometric",
     },
 }
+BEST_PPM = "LTM+C*I — STMC*I"
+BEST_PPM_IN_C = f"{BEST_PPM}, told the key (melodies in C major or A minor, as the networks read them)"
 NETWORKS = ("WaveNet", "CNN + LSTM", "Transformer")
 IN_C = True  # the networks read each melody in C major or A minor, told its key as Pearce's viewpoints are
 TRANSFORMER_STEPS = 550  # half of lesson 10's budget: the training folds hold about half as many windows
@@ -93,6 +108,8 @@ def main():
         rows.append(ppm_row(name, corpus, folds, ltm=ltm, stm=stm))
     for name, settings in PPM_PARTS.items():
         rows.append(ppm_row(name, corpus, folds, **settings))
+    in_c = dataclasses.replace(corpus, pieces=[key_normalise(p) for p in corpus.pieces])
+    rows.append(ppm_row(BEST_PPM_IN_C, in_c, folds, ltm=PPM_SYSTEMS[BEST_PPM][0], stm=PPM_SYSTEMS[BEST_PPM][1]))
 
     kept = {}
     if arguments.reuse and (RESULTS / "literature.json").is_file():
@@ -111,7 +128,27 @@ def main():
         summarise_network(row)
     rows += list(network_rows.values())
     print_table(rows)
-    save(corpus, folds, rows)
+    save(corpus, folds, rows, paired_comparisons(rows))
+
+
+def paired_comparisons(rows):
+    """Every network, alone and with the short-term model, against the best PPM system on absolute pitch and told the
+    key, fold by fold."""
+    by_name = {row["model"]: row for row in rows}
+    comparisons = {}
+    for row in rows:
+        if not row.get("network") or row.get("folds_measured") != len(row["folds"]) or len(row["folds"]) < 2:
+            continue
+        for label, folds in ((row["model"], row["folds"]), (f"{row['model']} + STMC*I", row["folds_with_stm"])):
+            for baseline in (BEST_PPM, BEST_PPM_IN_C):
+                paired = paired_folds(folds, by_name[baseline]["folds"])
+                comparisons[f"{label} − {baseline}"] = paired
+                low, high = paired["interval95"]
+                print(
+                    f"{label} − {baseline}: {paired['difference']:+.3f} bits/note, 95% interval {low:+.3f} to "
+                    f"{high:+.3f}, lower on {paired['lower_on']} of {paired['folds']} folds"
+                )
+    return comparisons
 
 
 def ppm_row(name, corpus, folds, **settings):
@@ -216,7 +253,7 @@ def print_table(rows):
         print(f"  {entry['model']:<64}{entry['bits']:>10.3f}  {entry['source']}")
 
 
-def save(corpus, folds, rows):
+def save(corpus, folds, rows, paired=None):
     save_results(
         "literature",
         {
@@ -227,6 +264,7 @@ def save(corpus, folds, rows):
             "dropped_notes": corpus.dropped_notes,
             "fold_sizes": [len(f) for f in folds],
             "rows": rows,
+            "paired_with_ppm": paired or {},
             "published": PUBLISHED,
             "written": time.strftime("%Y-%m-%d %H:%M:%S"),
         },

@@ -10,14 +10,19 @@ What the network itself adds, apart from what it is told: the same network is tr
 with and without its beat input (the position in the bar), so that lesson 05 can show each figure's spread over
 seeds beside the n-gram that is told the position too.
 
-Lesson 09's WaveNet trains on the same windows (with its own settings, `wavenet.MELODY_TRAINING`) and is scored the
-same way; then the training speed of the two networks, in tokens per second, is measured in turns in this process
+Lesson 09's WaveNet trains on the same windows (with its own settings, `wavenet.MELODY_TRAINING`), with the same
+three seeds, and is scored the same way; the LSTM and the Transformers are scored a second time with each token
+predicted from its last 64 steps only (the WaveNet's receptive field), to measure what their longer past is worth;
+then the training speed of the two networks, in tokens per second, is measured in turns in this process
 (untrained models, the same batches): a convolution computes every step of a window at once, an LSTM one step
 after another.
 
 Lesson 10's melody Transformer trains twice for the same budget of training steps (`transformer.TRANSFORMER_TRAINING`),
 on its own longer windows of the same split: on the chorales alone, and pretrained on the Essen folk songs (in the
 chorales' vocabulary) before it is fine-tuned on the chorales. Both are scored exactly as the others.
+
+Every comparison the lessons state is saved with its spread: over the three seeds where there are three, and as a
+paired 95% bootstrap interval over the test pieces (`likelihood.paired_difference`) for the seed-0 models.
 
 The goals of the course, checked at the end: test NLL at least 20% below the best 1- to 5-gram's and below the
 long-context n-gram's, onset accuracy at least 0.35, training within 5 minutes on 2 cores; the WaveNet's test NLL
@@ -42,7 +47,7 @@ from _results import RESULTS, save_results
 
 from musegen_lessons.corpora.dataset import build_dataset
 from musegen_lessons.corpora.melodies import load_melodies
-from musegen_lessons.evaluation.likelihood import evaluate_model, run_baselines
+from musegen_lessons.evaluation.likelihood import evaluate_model, paired_difference, run_baselines
 from musegen_lessons.evaluation.speed import training_throughput
 from musegen_lessons.families.lstm import EPOCHS, build_melody_model
 from musegen_lessons.families.training import compile_melody_model, train_melody_model
@@ -59,6 +64,7 @@ quiet_tensorflow()  # before anything imports TensorFlow
 
 
 SEEDS = (0, 1, 2)
+CONTEXT = 64  # the WaveNet's receptive field: the past the other networks are limited to in their second scoring
 THROUGHPUT_ROUNDS = 3  # each model's training speed is measured this many times, in turns, and the median kept
 
 
@@ -76,7 +82,16 @@ def train_and_score(dataset, label, seed=0, build=build_melody_model, epochs=EPO
         "history": {"loss": history["loss"], "val_loss": history["val_loss"]},
         "valid": evaluate_model(model, dataset.pieces["valid"], dataset.vocabulary),
         "test": evaluate_model(model, dataset.pieces["test"], dataset.vocabulary),
+        **_context_scores(model, dataset, seed, build),
     }
+
+
+def _context_scores(model, dataset, seed, build):
+    """The seed-0 recurrent and attention models scored again with every token predicted from its last `CONTEXT`
+    steps only (the WaveNet has no more past than that anyway)."""
+    if seed != 0 or build is build_wavenet_model:
+        return {}
+    return {f"test_context_{CONTEXT}": evaluate_model(model, dataset.pieces["test"], dataset.vocabulary, CONTEXT)}
 
 
 def main():
@@ -100,7 +115,10 @@ def main():
     networks = [("CNN + LSTM" if seed == 0 else f"CNN + LSTM, seed {seed}", dataset, seed, {}) for seed in SEEDS]
     networks += [(f"CNN + LSTM, no beat input, seed {seed}", dataset, seed, {"position_dim": 0}) for seed in SEEDS]
     networks.append(("CNN + LSTM, augmented ±3", augmented, 0, {}))
-    networks.append(("WaveNet", dataset, 0, {"build": build_wavenet_model, **MELODY_TRAINING}))
+    wavenet_settings = {"build": build_wavenet_model, **MELODY_TRAINING}
+    networks += [
+        ("WaveNet" if seed == 0 else f"WaveNet, seed {seed}", dataset, seed, wavenet_settings) for seed in SEEDS
+    ]
     for label, data, seed, architecture in networks:
         if label in kept:
             print(f"{label}: kept from benchmarks/results/melody.json (--reuse)")
@@ -161,17 +179,42 @@ def main():
         + f"; the WaveNet trains {throughput['wavenet_over_lstm']:.2f} times as fast as the LSTM, the Transformer "
         + f"{throughput['transformer_over_lstm']:.2f} times"
     )
+    families = {
+        "with the beat input": lambda r: r["model"].startswith("CNN") and r["beat_input"],
+        "without the beat input": lambda r: r["model"].startswith("CNN") and not r["beat_input"],
+        "WaveNet": lambda r: r["model"].startswith("WaveNet"),
+    }
     spread = {}
-    for beat, label in [(True, "with the beat input"), (False, "without the beat input")]:
-        seeded = [r for r in rows if r.get("beat_input", True) == beat and "augmented" not in r["model"]]
-        seeded = [r for r in seeded if r["model"].startswith("CNN")]
+    for label, member in families.items():
+        seeded = [r for r in rows if "augmented" not in r["model"] and "seed" in r and member(r)]
         spread[label] = {
             score: {"mean": float(np.mean(values)), "std": float(np.std(values, ddof=1)), "seeds": len(values)}
             for score in ("nll", "accuracy", "onset_accuracy")
             for values in [[r["test"][score] for r in seeded]]
         }
         figures = ", ".join(f"{k} {v['mean']:.3f} ± {v['std']:.3f}" for k, v in spread[label].items())
-        print(f"CNN + LSTM {label}, {len(seeded)} seeds (mean ± standard deviation): {figures}")
+        print(f"{label} ({len(seeded)} seeds, mean ± standard deviation): {figures}")
+    by_name = {r["model"]: r for r in rows}
+    by_name["long-context n-gram"] = next(r for r in rows if r["model"].startswith("long-context"))
+    pairs = [
+        ("WaveNet", "CNN + LSTM"),
+        ("CNN + LSTM, no beat input, seed 0", "CNN + LSTM"),
+        ("Transformer", "CNN + LSTM"),
+        ("Transformer, pretrained", "CNN + LSTM"),
+        ("Transformer, pretrained", "Transformer"),
+        ("CNN + LSTM", "long-context n-gram"),
+    ]
+    paired = {}
+    for a, b in pairs:
+        paired[f"{a} − {b}"] = paired_difference(by_name[a]["test"], by_name[b]["test"])
+    for name in ("CNN + LSTM", "Transformer", "Transformer, pretrained"):
+        limited = by_name[name][f"test_context_{CONTEXT}"]
+        paired[f"{name}: last {CONTEXT} steps − whole piece"] = paired_difference(limited, by_name[name]["test"])
+    for name, figures in paired.items():
+        low, high = figures["interval95"]
+        print(
+            f"{name}: {figures['difference']:+.4f} nats/token, 95% interval over test pieces {low:+.4f} to {high:+.4f}"
+        )
     print(
         f"NLL {goals['nll_below_best_1_to_5_gram']:.0%} below the best 1- to 5-gram; goals: "
         + ", ".join(f"{k} {'yes' if v else 'NO'}" for k, v in goals.items() if isinstance(v, bool))
@@ -184,6 +227,7 @@ def main():
             "transformer_training": TRANSFORMER_TRAINING,
             "rows": rows,
             "spread_over_seeds": spread,
+            "paired_differences": paired,
             "training_throughput": throughput,
             "goals": goals,
             "wall_seconds": round(time.perf_counter() - started, 1),
@@ -206,6 +250,7 @@ def train_and_score_transformer(dataset, folk, label):
         "history": history,
         "valid": evaluate_model(model, dataset.pieces["valid"], dataset.vocabulary),
         "test": evaluate_model(model, dataset.pieces["test"], dataset.vocabulary),
+        **_context_scores(model, dataset, 0, build_transformer_model),
     }
 
 

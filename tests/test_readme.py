@@ -1,5 +1,6 @@
-"""The README's headline figures are the benchmarks' saved ones: the table between its markers is the one
-benchmarks/headline.py makes from benchmarks/results/*.json (rerun a benchmark, then `headline.py --write`)."""
+"""The README's headline figures and benchmarks/README.md's lesson times are the benchmarks' saved ones: each table
+between its markers is the one benchmarks/headline.py makes from benchmarks/results/*.json (rerun a benchmark, then
+`headline.py --write`)."""
 
 import runpy
 
@@ -11,6 +12,11 @@ HEADLINE = PROJECT_ROOT / "benchmarks" / "headline.py"
 def test_the_readme_s_headline_table_is_the_one_the_saved_results_make():
     made = runpy.run_path(str(HEADLINE))["headline_table"]()
     assert made in (PROJECT_ROOT / "README.md").read_text()
+
+
+def test_the_benchmarks_readme_s_lesson_times_are_the_ones_the_saved_runs_make():
+    made = runpy.run_path(str(HEADLINE))["lesson_times_table"]()
+    assert made in (PROJECT_ROOT / "benchmarks" / "README.md").read_text()
 
 
 def test_every_headline_row_links_to_a_benchmark_that_exists():
