@@ -200,6 +200,126 @@ def headline_table():
     return "\n".join([*lines, END])
 
 
+def _figure(value, digits=3):
+    """A saved figure as the tables show it: a mean ± standard deviation pair, a count, or a number."""
+    if value is None:
+        return "–"
+    if isinstance(value, list):
+        return f"{value[0]:.{digits}f} ± {value[1]:.{digits}f}"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return f"{value:.{digits}f}"
+
+
+def _markdown(start, header, rows, end):
+    lines = [start, "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(str(cell) for cell in row) + " |" for row in rows]
+    return "\n".join([*lines, end])
+
+
+def melody_table():
+    """Every row of melody.json, the seeds' spreads and the paired differences, as benchmarks/README.md shows them."""
+    results = _results("melody")
+    rows = []
+    for row in results["rows"]:
+        test, trained = row["test"], row.get("train_seconds")
+        rows.append(
+            [
+                row["model"] + (f" ({row['smoothing']})" if "smoothing" in row else ""),
+                f"{row['parameters']:,}",
+                f"{test['nll']:.3f}",
+                f"{test['accuracy']:.3f}",
+                f"{test['onset_accuracy']:.3f}",
+                "–" if trained is None else f"{trained:.0f}",
+            ]
+        )
+    for family, spread in results["spread_over_seeds"].items():
+        name = family if family == "WaveNet" else f"CNN + LSTM {family}"
+        scores = [f"{spread[s]['mean']:.3f} ± {spread[s]['std']:.3f}" for s in ("nll", "accuracy", "onset_accuracy")]
+        rows.append([f"{name}, {spread['nll']['seeds']} seeds (mean ± standard deviation)", "", *scores, ""])
+    header = ["model", "parameters", "test NLL (nats/token)", "accuracy", "onset accuracy", "training s"]
+    table = _markdown("<!-- melody table: start -->", header, rows, "")
+    paired = [
+        [name, f"{p['difference']:+.4f}", f"{p['interval95'][0]:+.4f} to {p['interval95'][1]:+.4f}"]
+        for name, p in results["paired_differences"].items()
+    ]
+    header = ["difference (seed 0 each)", "nats/token", "95% interval over the test pieces"]
+    return table.rstrip() + "\n\n" + _markdown("", header, paired, "<!-- melody table: end -->").lstrip()
+
+
+def quality_table():
+    """Lesson 07's sets against the held-out chorales, and which differences the bootstrap can rank."""
+    results = _results("quality")
+    rows = []
+    for name, row in results["rows"].items():
+        features = row["features"]
+        rows.append(
+            [
+                name,
+                f"{row['mean_overlap']:.3f}",
+                f"{row['mean_overlap_95'][0]:.3f} to {row['mean_overlap_95'][1]:.3f}",
+                f"{row['mean_kl']:.3f}",
+                f"{features['scale consistency']['generated_mean']:.3f}",
+                f"{features['mean |interval|']['generated_mean']:.3f}",
+            ]
+        )
+    header = ["set", "mean OA", "95% interval", "mean KL", "scale consistency", "mean \\|interval\\| (semitones)"]
+    table = _markdown("<!-- quality table: start -->", header, rows, "")
+    differences = [["training chorales − CNN + LSTM, T = 1.0", *_interval(results["training_minus_model_t1_95"])]]
+    differences += [[name, *_interval(interval)] for name, interval in results.get("differences_95", {}).items()]
+    header = ["difference of mean OA", "95% interval", "ranked?"]
+    return table.rstrip() + "\n\n" + _markdown("", header, differences, "<!-- quality table: end -->").lstrip()
+
+
+def _interval(interval):
+    low, high = interval
+    return f"{low:+.3f} to {high:+.3f}", "no: the interval holds 0" if low <= 0 <= high else "yes"
+
+
+SAMPLE_COLUMNS = {
+    "distinct": ("distinct", 0),
+    "mean_nearest_distance": ("nearest (steps)", 2),
+    "copy_rate": ("copies", 3),
+    "verbatim_rate": ("found whole", 3),
+    "mean_overlap": ("mean OA", 3),
+    "mean_kl": ("mean KL", 3),
+}
+
+
+def _sample_rows(rows):
+    return [
+        [name, *(_figure(row.get(key), digits) for key, (_, digits) in SAMPLE_COLUMNS.items())]
+        for name, row in rows.items()
+    ]
+
+
+def gan_table():
+    """Lesson 11's sets of samples: collapse, copying and closeness, the GANs' seeds as mean ± standard deviation."""
+    header = ["samples", *(label for label, _ in SAMPLE_COLUMNS.values())]
+    rows = _sample_rows(_results("gan")["rows"])
+    return _markdown("<!-- gan table: start -->", header, rows, "<!-- gan table: end -->")
+
+
+def vae_table():
+    """Lesson 12's KL terms, then the families side by side."""
+    results = _results("vae")
+    header = ["KL term", "held-out accuracy", "held-out KL (nats)", "active dimensions", "training s"]
+    rows = [
+        [
+            kl,
+            f"{row['held_out_accuracy']:.3f}",
+            f"{row['held_out_kl']:.2f}",
+            row["active_dimensions"],
+            f"{row['train_seconds']:.0f}",
+        ]
+        for kl, row in results["rows"].items()
+    ]
+    table = _markdown("<!-- vae table: start -->", header, rows, "")
+    families = {f"{name} ({row['source']})": row for name, row in results["families"].items()}
+    header = ["samples", *(label for label, _ in SAMPLE_COLUMNS.values())]
+    return table.rstrip() + "\n\n" + _markdown("", header, _sample_rows(families), "<!-- vae table: end -->").lstrip()
+
+
 def lesson_times_table():
     """Every lesson's time in full mode, from benchmarks/lessons.py's last run of it, as a Markdown table."""
     results = _results("lessons")
@@ -223,10 +343,18 @@ def write_between(path, start, end, table):
     return True
 
 
+def all_tables():
+    """(file, start marker, end marker, table) for every table this script writes."""
+    tables = [(README, START, END, headline_table()), (BENCHMARKS_README, TIMES_START, TIMES_END, lesson_times_table())]
+    for name, make in (("melody", melody_table), ("quality", quality_table), ("gan", gan_table), ("vae", vae_table)):
+        tables.append((BENCHMARKS_README, f"<!-- {name} table: start -->", f"<!-- {name} table: end -->", make()))
+    return tables
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--write", action="store_true", help="write each table into its file")
-    tables = [(README, START, END, headline_table()), (BENCHMARKS_README, TIMES_START, TIMES_END, lesson_times_table())]
+    tables = all_tables()
     for *_, table in tables:
         print(table)
     if parser.parse_args().write:
