@@ -39,7 +39,7 @@ def main():
         model = vae.VAE(train_ids, len(vocabulary), kl=kl, warmup_steps=vae.TRAINING_STEPS // 2)
         history = model.train(vae.TRAINING_STEPS)
         means, log_variances = model.encode(held_out_ids)
-        samples = [vocabulary.decode(ids) for ids in model.decode(prior)]
+        samples = vae.decode_to_tokens(model.decoder, prior, vocabulary)
         rows[kl] = {
             "held_out_accuracy": round(model.reconstruction_accuracy(held_out_ids), 4),
             "held_out_kl": round(float(vae.gaussian_kl(means, log_variances).mean()), 3),

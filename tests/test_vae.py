@@ -10,6 +10,7 @@ import pytest
 from musegen_lessons.corpora import fragments
 from musegen_lessons.errors import ChoiceError, ModelFileError, ShapeError
 from musegen_lessons.families import vae
+from musegen_lessons.music.encoding import HOLD, REST, Vocabulary, validate_tokens
 
 # --- the Gaussian KL --------------------------------------------------------------------------------------------
 
@@ -115,6 +116,22 @@ def test_the_encoder_and_decoder_shapes():
     probabilities = np.asarray(decoder([np.zeros((3, 4), np.float32), np.full((3, 16), 12, np.int32)]))
     assert mean.shape == log_variance.shape == (3, 4)
     assert probabilities.shape == (3, 16, 12) and np.allclose(probabilities.sum(axis=-1), 1, atol=1e-5)
+
+
+def test_decoded_fragments_are_valid_melodies_even_where_the_decoder_holds_a_rest():
+    vocabulary = Vocabulary(range(60, 70))
+    decoder = vae.build_decoder(len(vocabulary), steps=16, latent_dim=4)
+    hold = vocabulary.encode([HOLD])[0]
+    # make HOLD the decoder's choice at every step: its output bias far above the others
+    *kernels, bias = decoder.layers[-1].get_weights()
+    bias[:] = -10
+    bias[hold] = 10
+    decoder.layers[-1].set_weights([*kernels, bias])
+    raw = [vocabulary.decode(ids) for ids in vae.decode_codes(decoder, np.zeros((2, 4), np.float32))]
+    assert all(token == HOLD for fragment in raw for token in fragment)
+    for fragment in vae.decode_to_tokens(decoder, np.zeros((2, 4), np.float32), vocabulary):
+        validate_tokens(fragment)
+        assert fragment == [REST] * 16
 
 
 @pytest.mark.parametrize("kl", vae.KL_MODES)

@@ -9,7 +9,7 @@ import numpy as np
 from musegen_lessons.corpora.dataset import build_dataset
 from musegen_lessons.corpora.melodies import load_melodies
 from musegen_lessons.errors import MelodyError
-from musegen_lessons.music.encoding import HOLD, REST
+from musegen_lessons.music.encoding import HOLD, REST, rest_orphan_holds
 
 FRAGMENT_BARS = 2
 BAR_STEPS = 16  # fragments are cut from the chorales in 4/4 only, so that every fragment is two whole bars
@@ -65,15 +65,6 @@ def decode_fragments(probabilities, vocabulary):
     Lesson: 11_gan
 
     The most likely token at every step; a HOLD with no note sounding (at the start, or after a REST) becomes a
-    REST, as in `encoding.excerpt`, so that every fragment is a valid melody.
+    REST (`encoding.rest_orphan_holds`), so that every fragment is a valid melody.
     """
-    fragments = []
-    for ids in np.asarray(probabilities).argmax(axis=-1):
-        tokens, sounding = [], False
-        for token in vocabulary.decode(ids):
-            if token == HOLD and not sounding:
-                token = REST
-            sounding = token != REST
-            tokens.append(token)
-        fragments.append(tokens)
-    return fragments
+    return [rest_orphan_holds(vocabulary.decode(ids)) for ids in np.asarray(probabilities).argmax(axis=-1)]

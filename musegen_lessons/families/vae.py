@@ -31,7 +31,7 @@ from musegen_lessons.families.saving import read_keras_model
 from musegen_lessons.families.training import running_mean, train_in_steps
 from musegen_lessons.layers.backend import formula_inputs, formula_result
 from musegen_lessons.lesson import DATA_DIR
-from musegen_lessons.music.encoding import Vocabulary
+from musegen_lessons.music.encoding import Vocabulary, rest_orphan_holds
 
 LATENT_DIM = 16
 FREE_NATS = 1.0  # per latent dimension: below 1 nat a dimension costs nothing, so the code is worth using
@@ -273,6 +273,15 @@ class VAE:
     def reconstruction_accuracy(self, ids):
         """The share of steps that greedy decoding of each fragment's mean code gets right."""
         return reconstruction_accuracy(self.encoder, self.decoder, ids)
+
+
+def decode_to_tokens(decoder, codes, vocabulary):
+    """Greedy decoding of codes into token fragments, each a valid melody (`encoding.rest_orphan_holds`: a decoder
+    may write a HOLD after a REST, which holds nothing).
+
+    Lesson: 12_vae
+    """
+    return [rest_orphan_holds(vocabulary.decode(ids)) for ids in decode_codes(decoder, codes)]
 
 
 def encode_fragments(encoder, ids):

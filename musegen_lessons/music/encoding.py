@@ -93,6 +93,25 @@ def tokens_to_notes(tokens, steps_per_quarter=STEPS_PER_QUARTER):
     return notes
 
 
+def rest_orphan_holds(tokens):
+    """The tokens with every HOLD that has no note sounding (at the start, or after a REST) made a REST: what a
+    model that writes tokens one by one may write, made a valid melody.
+
+    Lesson: 11_gan (a generator's fragments); 12_vae (a decoder's)
+
+    Example:
+        >>> rest_orphan_holds(['HOLD', 60, 'HOLD', 'REST', 'HOLD', 62])
+        ['REST', 60, 'HOLD', 'REST', 'REST', 62]
+    """
+    valid, sounding = [], False
+    for token in tokens:
+        if token == HOLD and not sounding:
+            token = REST
+        sounding = token != REST
+        valid.append(token)
+    return valid
+
+
 def excerpt(tokens, start, steps=None):
     """Tokens from `start` on (`steps` of them, or to the end), as a valid melody of its own.
 
