@@ -44,7 +44,9 @@ from musegen_lessons.corpora.protocol import (
     key_normalise,
     load_folds,
     load_protocol_melodies,
+    sounding_pitches,
     split_fold,
+    tunes_across_folds,
 )
 from musegen_lessons.evaluation.literature import (
     PPM_SYSTEMS,
@@ -109,7 +111,8 @@ def main():
     for name, settings in PPM_PARTS.items():
         rows.append(ppm_row(name, corpus, folds, **settings))
     in_c = dataclasses.replace(corpus, pieces=[key_normalise(p) for p in corpus.pieces])
-    rows.append(ppm_row(BEST_PPM_IN_C, in_c, folds, ltm=PPM_SYSTEMS[BEST_PPM][0], stm=PPM_SYSTEMS[BEST_PPM][1]))
+    ltm, stm = PPM_SYSTEMS[BEST_PPM]
+    rows.append(ppm_row(BEST_PPM_IN_C, in_c, folds, ltm=ltm, stm=stm, pitches=sounding_pitches))
 
     kept = {}
     if arguments.reuse and (RESULTS / "literature.json").is_file():
@@ -263,6 +266,8 @@ def save(corpus, folds, rows, paired=None):
             "alphabet": corpus.alphabet,
             "dropped_notes": corpus.dropped_notes,
             "fold_sizes": [len(f) for f in folds],
+            # the folds deal out melodies, not tunes, as Pearce's do: these share their tune across folds
+            "melodies_sharing_a_tune_across_folds": len(tunes_across_folds(corpus, folds)),
             "rows": rows,
             "paired_with_ppm": paired or {},
             "published": PUBLISHED,

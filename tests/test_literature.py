@@ -21,6 +21,7 @@ from musegen_lessons.corpora.protocol import (
     protocol_vocabulary,
     read_protocol_cache,
     save_folds,
+    sounding_pitches,
     split_fold,
     tunes_across_folds,
 )
@@ -217,7 +218,7 @@ def test_a_network_reading_in_c_is_scored_on_the_pitches_as_written(protocol, un
 
 def test_some_melodies_share_their_tune_with_another_fold(protocol, folds):
     shared = tunes_across_folds(protocol, folds)
-    assert len(shared) == 28 and len(set(shared)) == 28
+    assert len(shared) == 35 and len(set(shared)) == 35  # lesson 02's tunes, by the edit distance of their outlines
     one_fold = [[p.id for p in protocol.pieces]] * 1
     assert tunes_across_folds(protocol, one_fold) == []  # all in one fold: nothing is shared across
 
@@ -265,3 +266,13 @@ def test_a_paired_comparison_over_folds_sees_a_steady_gain_that_the_folds_spread
     }
     with pytest.raises(ValueError, match="same two or more folds"):
         paired_folds(better[:9], hard_and_easy)
+
+
+def test_ppm_told_the_key_reads_each_melody_moved_to_c_and_scores_it_differently(protocol, folds):
+    in_c = dataclasses.replace(protocol, pieces=[key_normalise(p) for p in protocol.pieces])
+    assert sounding_pitches(in_c.pieces[0]) != melody_pitches(in_c.pieces[0])  # moved, unless already in C
+    assert [melody_pitches(p) for p in in_c.pieces] == [melody_pitches(p) for p in protocol.pieces]
+    settings = {"ltm": {"order": 2, "escape": "c"}, "stm": None, "only_folds": [0]}
+    as_written = score_ppm(protocol, folds, **settings)
+    told = score_ppm(in_c, folds, **settings, pitches=sounding_pitches)
+    assert told["notes"] == as_written["notes"] and 0 < told["bits"] < as_written["bits"]

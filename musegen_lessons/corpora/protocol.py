@@ -178,6 +178,14 @@ def melody_pitches(piece):
     return [t - piece.transposition for t in piece.tokens if t not in SPECIAL_TOKENS]
 
 
+def sounding_pitches(piece):
+    """The pitch of every note of a piece as its tokens hold them: after `key_normalise`, in C major or A minor.
+
+    Lesson: 05_keras_model
+    """
+    return [t for t in piece.tokens if t not in SPECIAL_TOKENS]
+
+
 def key_normalise(piece):
     """The piece moved to C major or A minor by its key (`keys.analyze_key`), with the shift in `transposition`.
 

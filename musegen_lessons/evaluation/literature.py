@@ -135,7 +135,17 @@ def paired_folds(folds, baseline):
     }
 
 
-def score_ppm(corpus, folds, ltm=None, stm=None, learn=True, bias=2, combination="arithmetic", only_folds=None):
+def score_ppm(
+    corpus,
+    folds,
+    ltm=None,
+    stm=None,
+    learn=True,
+    bias=2,
+    combination="arithmetic",
+    only_folds=None,
+    pitches=melody_pitches,
+):
     """Cross-validate a PPM system on the protocol: for each fold, train the long-term model on the other folds and
     predict every note of the fold's melodies.
 
@@ -146,21 +156,25 @@ def score_ppm(corpus, folds, ltm=None, stm=None, learn=True, bias=2, combination
             or None to leave that model out.
         learn: the long-term model learns each test note once predicted (Pearce's LTM+).
         only_folds: score only these folds (quick mode); None scores all.
+        pitches: the sequence a melody is read as (`protocol.melody_pitches`, the notes as written; or
+            `protocol.sounding_pitches`, the notes as its tokens hold them, moved to C major or A minor by
+            `protocol.key_normalise`: PPM told the key, as the networks are). A melody's shift is the same for all
+            its notes, so the bits per note of the two readings are comparable.
 
     Returns:
         {'bits': mean over every note predicted, 'folds': bits of each fold, 'notes', 'seconds'}.
     """
-    alphabet = corpus.alphabet
+    alphabet = sorted({p for piece in corpus.pieces for p in pitches(piece)})
     index = {pitch: i for i, pitch in enumerate(alphabet)}
     started, per_fold, every = time.perf_counter(), [], []
     for fold in range(len(folds)) if only_folds is None else only_folds:
         train, test = split_fold(corpus.pieces, folds, fold)
         long_term = None
         if ltm is not None:
-            long_term = PPM(len(alphabet), **ltm).fit([[index[p] for p in melody_pitches(x)] for x in train])
+            long_term = PPM(len(alphabet), **ltm).fit([[index[p] for p in pitches(x)] for x in train])
         probabilities = []
         for piece in test:
-            sequence = [index[p] for p in melody_pitches(piece)]
+            sequence = [index[p] for p in pitches(piece)]
             short_term = PPM(len(alphabet), **stm) if stm is not None else None
             predicted = predict_sequence(sequence, long_term, short_term, learn, bias, combination)
             probabilities.extend(predicted[np.arange(len(sequence)), sequence])
