@@ -139,6 +139,25 @@ def compare_sets(generated, reference, features=None):
     return results
 
 
+def compare_shares(hits, total, reference_hits, reference_total):
+    """Whether a share (hits of total, e.g. notes on black keys) is "more", "fewer" or "about as many" as a reference
+    share: "about as many" when the two differ by less than 1.96 standard errors of their difference (the
+    two-proportion z-test at 95%), so that a difference chance alone would make often is not called one.
+
+    Lesson: 06_generation
+
+    Example:
+        >>> compare_shares(16, 1000, 15, 1000), compare_shares(60, 1000, 15, 1000)
+        ('about as many', 'more')
+    """
+    pooled = (hits + reference_hits) / (total + reference_total)
+    error = np.sqrt(pooled * (1 - pooled) * (1 / total + 1 / reference_total))
+    difference = hits / total - reference_hits / reference_total
+    if error == 0 or abs(difference) < 1.96 * error:
+        return "about as many"
+    return "more" if difference > 0 else "fewer"
+
+
 def bootstrap_mean_overlap(sets, reference, resamples=1000, seed=0):
     """How far each set's mean overlapping area would move with another draw of its melodies and of the
     reference's: the bootstrap.
