@@ -5,13 +5,14 @@ quotes is one its code printed (`course.figures`). Both need the lesson run in f
 afford; so this script runs each solution lesson in a scratch folder, as a student's kernel runs it, and keeps per
 lesson its time, the hash of its code cells, and the numbers of its outputs, in benchmarks/results/lessons.json.
 `tests/test_figures.py` checks every lesson's text against them, and fails when a lesson's code has changed since
-its run here (rerun that lesson).
+its run here (rerun that lesson). The executed lessons are kept in build/lessons/, to read.
 
     .venv/bin/python benchmarks/lessons.py            # every lesson, about 40 minutes on 2 cores
     .venv/bin/python benchmarks/lessons.py 05 09      # only these, the others' records kept
 """
 
 import argparse
+import fcntl
 import json
 import os
 import tempfile
@@ -25,6 +26,7 @@ from nbclient import NotebookClient
 from musegen_lessons.course.figures import code_hash, output_texts, printed_numbers, read_notebook
 
 ROOT = Path(__file__).resolve().parents[1]
+EXECUTED = ROOT / "build" / "lessons"  # each executed lesson, to read its outputs (git ignores build/)
 LIMIT_SECONDS = 300
 
 
@@ -52,12 +54,12 @@ def main():
     paths = sorted((ROOT / "solutions").glob("[0-9][0-9]_*.ipynb"))
     if args.lessons:
         paths = [p for p in paths if p.name[:2] in args.lessons]
-    previous = RESULTS / "lessons.json"
-    records = json.loads(previous.read_text())["lessons"] if previous.is_file() else {}
     for path in paths:
         seconds, status, executed = run_lesson(path)
         numbers = sorted(printed_numbers(output_texts(executed)))
-        records[path.stem] = {
+        EXECUTED.mkdir(parents=True, exist_ok=True)
+        (EXECUTED / path.name).write_text(json.dumps(executed, indent=1))
+        record = {
             "seconds": round(seconds, 1),
             "status": status,
             "within_limit": seconds <= LIMIT_SECONDS,
@@ -65,6 +67,17 @@ def main():
             "numbers": [float(f"{n:.12g}") for n in numbers],
         }
         print(f"{path.stem:<22} {seconds:6.0f} s   {status[:100]}   {len(numbers):,} numbers printed")
+        save_record(path.stem, record)
+
+
+def save_record(name, record):
+    """Add one lesson's record to results/lessons.json, keeping the others' (read again under a lock, so that two
+    runs of this script at once keep both)."""
+    path = RESULTS / "lessons.json"
+    with open(RESULTS / ".lessons.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        records = json.loads(path.read_text())["lessons"] if path.is_file() else {}
+        records[name] = record
         save_results("lessons", {"limit_seconds": LIMIT_SECONDS, "lessons": dict(sorted(records.items()))})
 
 

@@ -54,4 +54,4 @@ Glossary: one word for one thing, in the package, the lessons and the checks.
   the same class wherever it arises (`errors` says which).
 """
 
-__version__ = "0.2.0"
+__version__ = "0.3.0"

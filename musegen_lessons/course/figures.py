@@ -38,7 +38,8 @@ _NOT_PROSE = [
     re.compile(r"<[^>]+>"),  # HTML tags
     re.compile(r"^\s*#.*$", re.M),  # headings
     re.compile(r"^\s*\d+\.\s", re.M),  # numbered list markers
-    re.compile(r"(?i)\bbwv\s?\d+(?:\.\d+)*(?:-\w+)?"),  # Bach's catalogue
+    # Bach's catalogue, and the numbers listed after it: "BWV 86.6 and 9.7", "BWV 41.6 with 190.7, and 352"
+    re.compile(r"(?i)\bbwv\s?\d+(?:\.\d+)*(?:-\w+)?(?:(?:,?\s+(?:and|or|with)\s+|,\s*|/\s*)\d+(?:\.\d+)*(?:-\w+)?\b)*"),
     re.compile(
         r"(?i)\b(?:lessons?|exercises?|section|sections|table|tables|figure|chapter|ch\.|no\.|op\.)\s[\d.,–\- and]+"
     ),
