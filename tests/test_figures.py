@@ -41,7 +41,7 @@ def _evidence(notebook, stem):
     names = sorted(p.stem for p in RESULTS.glob("*.json") if p.stem != "lessons")
     texts = [(RESULTS / f"{name}.json").read_text() for name in cited_results(notebook, names)]
     texts += [p.read_text() for p in sorted((PROJECT_ROOT / "data" / "models").glob("*/metrics.json"))]
-    return set(RUNS[stem]["numbers"]) | printed_numbers(texts)
+    return {float(n) for n in RUNS[stem]["numbers"].split()} | printed_numbers(texts)
 
 
 def _not_allowed(figures):

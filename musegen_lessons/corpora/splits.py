@@ -68,7 +68,10 @@ def tune_distances(pieces, pitches=OUTLINE_PITCHES):
         >>> tune_distances([[60, 62, 64, 65], [60, 62, 63, 64, 65], [67, 65, 64, 62]])[0].round(2).tolist()
         [0.0, 0.2, 0.75]
     """
-    outlines = [tune_outline(tokens_of(piece), pitches) for piece in pieces]
+    return _outline_distances([tune_outline(tokens_of(piece), pitches) for piece in pieces])
+
+
+def _outline_distances(outlines):
     return cdist(outlines, outlines, scorer=Levenshtein.normalized_distance, dtype=np.float64, workers=1)
 
 
@@ -81,8 +84,8 @@ def group_by_tune(pieces, pitches=OUTLINE_PITCHES, distance=TUNE_DISTANCE):
     pieces = list(pieces)
     if not pieces:
         return {}
-    _, labels = connected_components(tune_distances(pieces, pitches) <= distance, directed=False)
     outlines = [tune_outline(tokens_of(piece), pitches) for piece in pieces]
+    _, labels = connected_components(_outline_distances(outlines) <= distance, directed=False)
     groups = {}
     for label in np.unique(labels):
         members = [int(i) for i in np.flatnonzero(labels == label)]

@@ -119,9 +119,7 @@ def excerpt(tokens, start, steps=None):
 
     An excerpt may begin inside a note; its leading HOLDs become RESTs, since the note's onset lies before the cut.
     """
-    part = list(tokens)[start : None if steps is None else start + steps]
-    lead = next((i for i, t in enumerate(part) if t != HOLD), len(part))
-    return [REST] * lead + part[lead:]
+    return rest_orphan_holds(list(tokens)[start : None if steps is None else start + steps])
 
 
 def tokens_of(music):
