@@ -9,7 +9,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from musegen_lessons.course.checks import FAILED, NOT_ATTEMPTED, PASSED, USES_REFERENCE, exercises
+from musegen_lessons.course.checks import ANSWERED, FAILED, NOT_ATTEMPTED, PASSED, USES_REFERENCE, exercises
 from musegen_lessons.course.cli import main
 from musegen_lessons.course.grade import ERROR, exercise_table, grade_notebook
 from musegen_lessons.errors import GradeError
@@ -46,7 +46,8 @@ def _fingerprint(path):
 def test_every_solution_passes_every_exercise(lesson):
     results = grade_notebook(ROOT / "solutions" / lesson, timeout=300)
     assert [r.exercise for r in results] == [e.id for e in exercises(lesson[:2])]
-    assert {r.status for r in results} == {PASSED}, results
+    assert {r.status for r in results if not r.title.startswith("predict")} <= {PASSED}, results
+    assert {r.status for r in results if r.title.startswith("predict")} <= {ANSWERED}, results
 
 
 @pytest.mark.parametrize("lesson", GRADED_LESSONS)
@@ -311,3 +312,10 @@ def test_the_instructor_guide_lists_every_exercise_as_the_registry_does(capsys):
         "| 03.4 a Conv1D forward pass | `import numpy as np` | `layers.convolution.conv1d`, `keras.layers.Conv1D` |"
         in printed
     )
+
+
+def test_a_wrong_prediction_is_answered_with_the_measurement_not_failed(tmp_path):
+    cell = "def my_smallest_remembering_bias():\n    return 1"
+    result = _graded(tmp_path, "04_rnn_equation.ipynb", "my_smallest_remembering_bias", cell, "04.3")
+    assert result.status == ANSWERED, result
+    assert "you predicted 1, not what was measured: the smallest that remembers is 3" in result.message

@@ -5,7 +5,7 @@ student's exercise cell (the last cell that defines the exercise's function) and
 fresh process that holds only the exercise's set-up and that cell (`isolation.IsolatedFunction`), called by the
 canonical check running here, in the grader. So nothing else in the notebook counts: not an edited or deleted
 check cell, not a `check` defined by the student, not a forged output, not a patch of the package or of numpy
-in another cell. An answer that calls the exercise's reference is graded "uses the reference"; one that runs
+in another cell. A prediction is graded "answered" (right or wrong; the message says which). An answer that calls the exercise's reference is graded "uses the reference"; one that runs
 longer than the time limit is stopped and graded "error".
 
 Lesson: 00_welcome (how exercises are checked); used by instructors
@@ -21,6 +21,7 @@ from pathlib import Path
 import nbformat
 
 from musegen_lessons.course.checks import (
+    ANSWERED,
     NOT_ATTEMPTED,
     PASSED,
     USES_REFERENCE,
@@ -41,7 +42,7 @@ _CHECK_CALL = re.compile(r"""\bcheck\(\s*["'](\d\d\.\d+)["']""")
 class ExerciseResult:
     exercise: str
     title: str
-    status: str  # passed, failed, not attempted, uses the reference, error
+    status: str  # passed, answered (a prediction), failed, not attempted, uses the reference, error
     message: str
 
 
@@ -140,8 +141,8 @@ def format_table(path, results):
     rows = [f"{path}", f"  {'exercise':<9}{'status':<15}message"]
     for r in results:
         rows.append(f"  {r.exercise:<9}{r.status:<15}{_one_line(r.message)}")
-    passed = sum(r.status == PASSED for r in results)
-    rows.append(f"  {passed} of {len(results)} passed")
+    passed, answered = (sum(r.status == status for r in results) for status in (PASSED, ANSWERED))
+    rows.append(f"  {passed} of {len(results)} passed" + (f", {answered} answered (predictions)" if answered else ""))
     return "\n".join(rows)
 
 
@@ -152,6 +153,7 @@ def results_to_json(graded):
             {
                 "notebook": str(path),
                 "passed": sum(r.status == PASSED for r in results),
+                "answered": sum(r.status == ANSWERED for r in results),
                 "total": len(results),
                 "exercises": [asdict(r) for r in results],
             }

@@ -1,7 +1,9 @@
 """Exercise checks: `check("01.2", my_function)` runs a student's function on real inputs and says how it went.
 
 A check prints a clear pass, or "not attempted yet" while the function still raises NotImplementedError, or
-raises `CheckFailed` with the input, the expected answer and the student's answer. Each exercise also declares
+raises `CheckFailed` with the input, the expected answer and the student's answer. A *prediction* ("predict, then
+measure") is never failed for being wrong: its check returns `Answered`, which records the prediction beside the
+measurement, and is graded "answered". Each exercise also declares
 its *set-up* (the few lines of the lesson its answer may rely on, such as `import numpy as np`) and its
 *references* (the package functions, and the Keras layers, that are its answer): an answer that calls a
 reference, under any name, is reported as using it, not passed. `musegen grade` runs the same checks, on the
@@ -18,6 +20,7 @@ from dataclasses import dataclass
 from musegen_lessons.course.checks.environment import check_environment  # noqa: F401  (re-exported for lesson 00)
 
 PASSED, FAILED, NOT_ATTEMPTED, USES_REFERENCE = "passed", "failed", "not attempted", "uses the reference"
+ANSWERED = "answered"  # a well-formed prediction, right or wrong: what it predicted and what was measured
 NUMPY = "import numpy as np"  # the set-up of most exercises: every lesson from 01 on imports numpy first
 
 
@@ -40,6 +43,11 @@ class UsesReference(BaseException):
     def __init__(self, name):
         super().__init__(name)
         self.name = name
+
+
+class Answered(str):
+    """What the check of a prediction returns: a message that gives the prediction, the measurement and whether they
+    agree. An honest wrong prediction is part of the exercise, so it is graded "answered", never "failed"."""
 
 
 @dataclass(frozen=True)
@@ -104,7 +112,8 @@ def find_exercise(exercise_id):
 
 
 def check(exercise_id, fn):
-    """Check a student's function for an exercise and report it passed or not attempted yet, or raise.
+    """Check a student's function for an exercise and report it passed, answered (a prediction) or not attempted yet,
+    or raise.
 
     Lesson: 00_welcome
 
@@ -132,6 +141,8 @@ def evaluate(ex, fn):
         return FAILED, f"Exercise {ex.id} ({ex.title}) is not right yet. {failure.message}"
     except UsesReference as used:
         return USES_REFERENCE, uses_reference_message(ex, used.name)
+    if isinstance(message, Answered):
+        return ANSWERED, f"✔ Exercise {ex.id} ({ex.title}) answered: {message}"
     return PASSED, f"✔ Exercise {ex.id} ({ex.title}) passed: {message}"
 
 
@@ -223,6 +234,14 @@ def call_for_predictions(fn, questions, answers):
             f"Return a dict with one entry for each of {list(questions)}, each one of {', '.join(map(repr, answers))}."
         )
     return predicted
+
+
+def agreement(predicted, measured):
+    """A sentence saying how many predictions ({question: answer}) agree with the measured answers, and which not."""
+    wrong = [question for question, answer in measured.items() if predicted[question] != answer]
+    if not wrong:
+        return f"all {len(measured)} as measured."
+    return f"{len(measured) - len(wrong)} of {len(measured)} as measured; not what was measured for {', '.join(wrong)}."
 
 
 def expect_equal(fn, args, expected, hint=""):

@@ -5,7 +5,7 @@ Lesson: 04_rnn_equation
 
 import numpy as np
 
-from musegen_lessons.course.checks import NUMPY, CheckFailed, call, exercise, expect_equal
+from musegen_lessons.course.checks import NUMPY, Answered, CheckFailed, call, exercise, expect_equal
 from musegen_lessons.course.checks.lesson03 import compare, real_inputs
 
 # What 04.1 and 04.2 compute: their answer must not call it.
@@ -135,11 +135,10 @@ def check_smallest_remembering_bias(fn):
         f"bias {b}: σ(b)^128 = {(1 / (1 + np.exp(-b))) ** 128:.0e}, measured {g:.0e}"
         for b, g in zip(FORGET_BIASES, gradients)
     )
-    if predicted != measured:
-        raise CheckFailed(f"You predicted {predicted}; the smallest that remembers is {measured}. {table}.")
-    return (
-        f"Right, {measured}: {table}. σ(b)^T gives the steepness, not the level: the gradient also flows through the"
-        " other gates and all 32 units, which here make it tens of times larger."
+    verdict = "right" if predicted == measured else f"not what was measured: the smallest that remembers is {measured}"
+    return Answered(
+        f"you predicted {predicted}, {verdict}. {table}. σ(b)^T gives the steepness, not the level: the gradient also "
+        "flows through the other gates and all 32 units, which here make it tens of times larger."
     )
 
 

@@ -10,7 +10,9 @@ import numpy as np
 from musegen_lessons.corpora.bundled import load_chorale, melody_notes, soprano_part
 from musegen_lessons.course.checks import (
     NUMPY,
+    Answered,
     CheckFailed,
+    agreement,
     call,
     call_for_predictions,
     describe,
@@ -173,10 +175,8 @@ def check_benchmark_prediction(fn):
     predicted = call_for_predictions(fn, BENCHMARK_QUESTIONS, ANSWERS)
     measured = benchmark_changes()
     table = "; ".join(f"{question}: {verdict} ({detail})" for question, (verdict, detail) in measured.items())
-    wrong = [question for question, (verdict, _) in measured.items() if predicted[question] != verdict]
-    if wrong:
-        raise CheckFailed(f"Not what was measured for {', '.join(wrong)}. benchmarks/melody.py measured: {table}.")
-    return f"all four as measured by benchmarks/melody.py: {table}."
+    verdicts = {question: verdict for question, (verdict, _) in measured.items()}
+    return Answered(f"{agreement(predicted, verdicts)} benchmarks/melody.py measured: {table}.")
 
 
 def benchmark_changes():
