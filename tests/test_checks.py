@@ -44,10 +44,11 @@ REFERENCES = {
     "03.1": lambda x, kernel, bias: activations.softmax(dense.dense(x, kernel, bias)),
     "03.2": dense.softmax_cross_entropy_gradient,
     "03.3": lambda kernel, bias, x, targets, rate: _sgd_step(kernel, bias, x, targets, rate),
-    "03.4": convolution.conv1d,
-    "03.5": convolution.conv_output_steps,
-    "03.6": convolution.max_pool1d,
-    "03.7": convolution.receptive_field,
+    "03.4": dense.two_layer_gradients,
+    "03.5": convolution.conv1d,
+    "03.6": convolution.conv_output_steps,
+    "03.7": convolution.max_pool1d,
+    "03.8": convolution.receptive_field,
     "04.1": lambda x_t, h_prev, W_x, W_h, b: np.tanh(x_t @ W_x + h_prev @ W_h + b),
     "04.2": recurrent.simple_rnn,
     "04.3": lambda: _smallest_remembering_bias(),
@@ -116,6 +117,18 @@ def _softmax_over(logits, axis):
 def _sgd_step(kernel, bias, x, targets, learning_rate):
     delta = dense.softmax_cross_entropy_gradient(x @ kernel + bias, targets)
     return kernel - learning_rate * (x.T @ delta), bias - learning_rate * delta.sum(axis=0)
+
+
+def _two_layer_gradients_without_tanh_derivative(x, targets, W1, b1, W2, b2):
+    h1 = np.tanh(x @ W1 + b1)
+    delta2 = dense.softmax_cross_entropy_gradient(h1 @ W2 + b2, targets)
+    delta1 = delta2 @ W2.T
+    return {"W1": x.T @ delta1, "b1": delta1.sum(axis=0), "W2": h1.T @ delta2, "b2": delta2.sum(axis=0)}
+
+
+def _two_layer_gradients_with_mean_biases(x, targets, W1, b1, W2, b2):
+    gradients = dense.two_layer_gradients(x, targets, W1, b1, W2, b2)
+    return {**gradients, "b1": gradients["b1"] / len(x), "b2": gradients["b2"] / len(x)}
 
 
 def _rnn_step_without_bias(x_t, h_prev, W_x, W_h, b):
@@ -235,25 +248,32 @@ WRONG_ANSWERS = {
         (lambda k, b, x, y, rate: _sgd_step(k, b, x, y, rate)[0], r"Return the pair \(kernel, bias\)"),
     ],
     "03.4": [
+        (
+            _two_layer_gradients_without_tanh_derivative,
+            r"On a chorale's one-hot tokens, 16 hidden units, dL/dW1, at index .* Δ₁ = \(Δ₂ W₂ᵀ\) ⊙ \(1 − H₁²\)",
+        ),
+        (_two_layer_gradients_with_mean_biases, r"dL/db2, at index .* ∂L/∂b₂ sums Δ₂ over the rows"),
+    ],
+    "03.5": [
         (lambda x, kernel, bias: convolution.conv1d(x, kernel, None), r"On piano roll with kernel size 3, at index"),
         (
             lambda x, kernel, bias: convolution.conv1d(x, kernel[::-1], bias),
             r"On piano roll with kernel size 3, at index",
         ),
     ],
-    "03.5": [
+    "03.6": [
         (
             lambda steps, kernel_size, stride, padding: (steps - kernel_size) // stride + 1,
             r"\(80, 3, 1, 'same'\) the answer is 80, yours was 78",
         )
     ],
-    "03.6": [
+    "03.7": [
         (
             lambda x, pool_size: convolution.max_pool1d(np.asarray(x).T, pool_size).T,
             r"On piano roll with pool size 2 the output has shape \(24, 88\); yours has shape \(48, 44\)",
         )
     ],
-    "03.7": [
+    "03.8": [
         (
             lambda kernel_sizes, strides: 1 + sum(k - 1 for k in kernel_sizes),
             r"\(\[3, 2, 3\], \[1, 2, 1\]\) the answer is 8, yours was 6",
@@ -635,7 +655,7 @@ def test_an_answer_that_calls_its_reference_is_reported_not_passed(exercise_id, 
 
 def test_the_references_work_again_after_a_check():
     with pytest.raises(CheckFailed, match="calls layers.convolution.conv1d"):
-        check("03.4", lambda x, kernel, bias: convolution.conv1d(x, kernel, bias))
+        check("03.5", lambda x, kernel, bias: convolution.conv1d(x, kernel, bias))
     x = np.ones((4, 1), np.float32)
     assert convolution.conv1d(x, np.ones((3, 1, 1)), np.zeros(1)).shape == (2, 1)
     import keras
@@ -672,7 +692,8 @@ def test_a_plausible_wrong_answer_is_rejected_naming_the_input(exercise_id, wron
     # `evaluate`, not `check`: some of these wrong answers are made from the package's own functions. A wrong
     # prediction is not rejected but answered, with the measurement beside it.
     status, said = evaluate(find_exercise(exercise_id), wrong)
-    assert status == (ANSWERED if exercise_id in PREDICTIONS else FAILED) and re.search(f"Exercise {exercise_id} .*{message}", said, re.DOTALL), said
+    expected = ANSWERED if exercise_id in PREDICTIONS else FAILED
+    assert status == expected and re.search(f"Exercise {exercise_id} .*{message}", said, re.DOTALL), said
 
 
 def test_a_crashing_answer_names_the_input_and_the_error():

@@ -204,7 +204,7 @@ REFERENCE_CALLS = {
 @pytest.mark.parametrize("imports, body", REFERENCE_CALLS.values(), ids=REFERENCE_CALLS.keys())
 def test_calling_the_reference_is_reported_by_name(tmp_path, imports, body):
     cell = f"{imports}\n\ndef my_conv1d(x, kernel, bias):\n    {body}\n"
-    result = _graded(tmp_path, "03_cnn_equation.ipynb", "my_conv1d", cell, "03.4", timeout=120)
+    result = _graded(tmp_path, "03_cnn_equation.ipynb", "my_conv1d", cell, "03.5", timeout=120)
     assert result.status == USES_REFERENCE, result
     assert ("keras.layers.Conv1D" if "keras" in imports + body else "convolution.conv1d") in result.message
 
@@ -221,7 +221,7 @@ def test_calling_the_reference_is_reported_by_name(tmp_path, imports, body):
     ids=["imported as the answer", "assigned as the answer", "called when the cell runs"],
 )
 def test_the_reference_as_the_answer_itself_is_reported(tmp_path, cell):
-    result = _graded(tmp_path, "03_cnn_equation.ipynb", "my_conv1d", cell, "03.4")
+    result = _graded(tmp_path, "03_cnn_equation.ipynb", "my_conv1d", cell, "03.5")
     assert result.status == USES_REFERENCE and "convolution.conv1d" in result.message, result
 
 
@@ -238,7 +238,7 @@ def test_the_reference_as_the_answer_itself_is_reported(tmp_path, cell):
     ids=["reloaded in the cell", "imported afresh in the function"],
 )
 def test_a_second_copy_of_the_reference_s_module_is_reported(tmp_path, cell):
-    result = _graded(tmp_path, "03_cnn_equation.ipynb", "my_conv1d", cell, "03.4")
+    result = _graded(tmp_path, "03_cnn_equation.ipynb", "my_conv1d", cell, "03.5")
     assert (
         result.status == USES_REFERENCE and "a second copy of musegen_lessons.layers.convolution" in result.message
     ), result
@@ -249,19 +249,19 @@ def test_catching_the_refusal_still_earns_no_pass(tmp_path):
         "from musegen_lessons.layers import convolution\n\ndef my_conv1d(x, kernel, bias):\n    try:\n"
         "        return convolution.conv1d(x, kernel, bias)\n    except BaseException:\n        return x\n"
     )
-    result = _graded(tmp_path, "03_cnn_equation.ipynb", "my_conv1d", cell, "03.4")
+    result = _graded(tmp_path, "03_cnn_equation.ipynb", "my_conv1d", cell, "03.5")
     assert result.status == FAILED, result
 
 
 def test_other_package_functions_stay_allowed(tmp_path):
-    # 03.7's reference is receptive_field; conv_output_steps, the reference of another exercise, is not refused here.
+    # 03.8's reference is receptive_field; conv_output_steps, the reference of another exercise, is not refused here.
     cell = (
         "from musegen_lessons.layers import convolution\n\ndef my_receptive_field(kernel_sizes, strides):\n"
         "    steps = 1\n    for k, s in zip(reversed(kernel_sizes), reversed(strides)):\n"
         "        steps = (steps - 1) * s + k\n    assert convolution.conv_output_steps(steps, k, s) >= 1\n"
         "    return steps\n"
     )
-    result = _graded(tmp_path, "03_cnn_equation.ipynb", "my_receptive_field", cell, "03.7")
+    result = _graded(tmp_path, "03_cnn_equation.ipynb", "my_receptive_field", cell, "03.8")
     assert result.status == PASSED, result
 
 
@@ -309,7 +309,7 @@ def test_the_instructor_guide_lists_every_exercise_as_the_registry_does(capsys):
     printed = capsys.readouterr().out
     assert all(f"| {e.id} {e.title} |" in printed for e in exercises())
     assert (
-        "| 03.4 a Conv1D forward pass | `import numpy as np` | `layers.convolution.conv1d`, `keras.layers.Conv1D` |"
+        "| 03.5 a Conv1D forward pass | `import numpy as np` | `layers.convolution.conv1d`, `keras.layers.Conv1D` |"
         in printed
     )
 

@@ -126,7 +126,7 @@ def test_the_function_runs_in_another_process(tmp_path):
 
 
 def test_the_cell_s_errors_are_told_apart(tmp_path):
-    ex = find_exercise("03.4")
+    ex = find_exercise("03.5")
     cells = {
         "def my_conv1d(x, kernel, bias):\n    return chorale": None,
         "chorale.parts\ndef my_conv1d(x, kernel, bias):\n    pass": (CellError, "NameError"),

@@ -5,8 +5,9 @@ student's exercise cell (the last cell that defines the exercise's function) and
 fresh process that holds only the exercise's set-up and that cell (`isolation.IsolatedFunction`), called by the
 canonical check running here, in the grader. So nothing else in the notebook counts: not an edited or deleted
 check cell, not a `check` defined by the student, not a forged output, not a patch of the package or of numpy
-in another cell. A prediction is graded "answered" (right or wrong; the message says which). An answer that calls the exercise's reference is graded "uses the reference"; one that runs
-longer than the time limit is stopped and graded "error".
+in another cell. A prediction is graded "answered" (right or wrong; the message says which). An answer that calls
+the exercise's reference is graded "uses the reference"; one that runs longer than the time limit is stopped and
+graded "error".
 
 Lesson: 00_welcome (how exercises are checked); used by instructors
 """

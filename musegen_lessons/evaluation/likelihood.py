@@ -125,6 +125,36 @@ def paired_difference(scores, baseline, resamples=2000, seed=0):
     }
 
 
+def compare_over_seeds(change, before, after, unit="nats per token"):
+    """A sentence comparing a loss over training seeds, before and after a change (lower is better).
+
+    Lesson: 03_cnn_equation (the same rule as lesson 05's benchmark questions)
+
+    A difference counts only when it is larger than the two settings' standard deviations over seeds added
+    together; a smaller one is said to be within the spread. With one seed each there is no spread to judge by,
+    and the sentence says so.
+
+    Args:
+        change: what was changed, e.g. "the hidden layer".
+        before, after: the loss of each seed without and with the change.
+    """
+    before, after = np.asarray(before, float), np.asarray(after, float)
+    shown = (
+        f"from {before.mean():.3f} ± {before.std():.3f} to {after.mean():.3f} ± {after.std():.3f} {unit} "
+        f"(mean ± standard deviation over {len(before)} seeds)"
+    )
+    difference, spread = after.mean() - before.mean(), before.std() + after.std()
+    if min(len(before), len(after)) < 2:
+        return f"With {change} the loss goes {shown}: one seed, so no spread to judge the difference by."
+    if abs(difference) <= spread:
+        return f"With {change} the loss goes {shown}: the difference, {difference:+.3f}, is within the spread."
+    verdict = "lowers" if difference < 0 else "raises"
+    return (
+        f"{change[0].upper()}{change[1:]} {verdict} the loss {shown}: a difference of {difference:+.3f}, larger "
+        f"than the two spreads together ({spread:.3f})."
+    )
+
+
 def evaluate_ngram(ngram, pieces, vocabulary):
     """Score an n-gram model on whole pieces, exactly as `evaluate_model` scores a network.
 

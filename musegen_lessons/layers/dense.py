@@ -94,6 +94,53 @@ def softmax_cross_entropy_gradient(logits, targets):
     return gradient / len(targets)
 
 
+def two_layer_gradients(x, targets, W1, b1, W2, b2):
+    """Backpropagation through two dense layers: the gradient of the loss with respect to every weight.
+
+    Lesson: 03_cnn_equation
+
+    Equation:
+        H₁ = tanh(X W₁ + b₁),  Z = H₁ W₂ + b₂,  L = softmax_cross_entropy(Z, y)
+        Δ₂ = (P − Y) / N,  ∂L/∂W₂ = H₁ᵀ Δ₂,  ∂L/∂b₂ = Σ_n Δ₂
+        Δ₁ = (Δ₂ W₂ᵀ) ⊙ (1 − H₁²),  ∂L/∂W₁ = Xᵀ Δ₁,  ∂L/∂b₁ = Σ_n Δ₁
+
+    Args:
+        x: X, (N, inputs).
+        targets: y, (N,) token numbers.
+        W1, b1: the hidden layer, (inputs, hidden) and (hidden,).
+        W2, b2: the output layer, (hidden, vocab_size) and (vocab_size,).
+
+    Returns:
+        {"W1": ..., "b1": ..., "W2": ..., "b2": ...}, each the shape of its weight: what `tf.GradientTape` gives.
+    """
+    x = as_float(x)
+    h1 = np.tanh(x @ W1 + b1)
+    delta2 = softmax_cross_entropy_gradient(h1 @ W2 + b2, targets)
+    delta1 = (delta2 @ np.asarray(W2).T) * (1 - h1**2)
+    return {"W1": x.T @ delta1, "b1": delta1.sum(axis=0), "W2": h1.T @ delta2, "b2": delta2.sum(axis=0)}
+
+
+def finite_difference(loss, weights, name, index, epsilon=1e-6):
+    """The gradient of `loss` with respect to one weight, measured by nudging it: no calculus at all.
+
+    Lesson: 03_cnn_equation
+
+    Equation:
+        ∂L/∂w ≈ (L(w + ε) − L(w − ε)) / 2ε
+
+    Args:
+        loss: a function of the weights, {name: array} → a float.
+        weights: {name: array}; not changed (the nudges are made on a float64 copy).
+        name, index: which weight, e.g. ("W", (3, 7)).
+        epsilon: the nudge ε; small, in float64, so that rounding does not swamp it.
+    """
+    nudged = {key: np.array(value, dtype=np.float64) for key, value in weights.items()}
+    nudged[name][index] += epsilon
+    above = loss(nudged)
+    nudged[name][index] -= 2 * epsilon
+    return (above - loss(nudged)) / (2 * epsilon)
+
+
 def _as_logits_and_targets(logits, targets):
     logits, targets = as_float(logits), np.asarray(targets)
     if logits.ndim != 2 or targets.shape != (logits.shape[0],):

@@ -8,6 +8,7 @@ import numpy as np
 from musegen_lessons.corpora.bundled import load_chorale, melody_notes, soprano_part
 from musegen_lessons.course.checks import NUMPY, CheckFailed, call, exercise, expect_equal
 from musegen_lessons.layers.convolution import receptive_field
+from musegen_lessons.layers.dense import finite_difference
 from musegen_lessons.music.encoding import Vocabulary, notes_to_piano_roll, notes_to_tokens, one_hot
 from musegen_lessons.music.midi import as_pretty_midi, midi_to_notes
 
@@ -145,8 +146,77 @@ def check_sgd_step(fn):
     return "W ← W − η xᵀ(p − y)/N and b ← b − η Σ(p − y)/N: the step keras.optimizers.SGD takes."
 
 
+def two_layer_loss(x, targets, weights):
+    """The loss of the two-layer network of section A6 in float64: softmax_cross_entropy(tanh(x W1 + b1) W2 + b2)."""
+    from musegen_lessons.layers.dense import softmax_cross_entropy
+
+    hidden = np.tanh(x @ weights["W1"] + weights["b1"])
+    return softmax_cross_entropy(hidden @ weights["W2"] + weights["b2"], targets)
+
+
+def _two_layer_cases(rng):
+    onehot = real_inputs(steps=64)["one-hot tokens"].astype(np.float64)
+    cases = [
+        ("a chorale's one-hot tokens, 16 hidden units", onehot[:-1], onehot[1:].argmax(axis=1), 16, onehot.shape[1]),
+        ("random inputs of 7, 4 hidden units, 3 tokens", rng.normal(size=(5, 7)), rng.integers(0, 3, 5), 4, 3),
+    ]
+    for what, x, targets, hidden, vocab in cases:
+        weights = {
+            "W1": rng.normal(size=(x.shape[1], hidden)) * 0.5,
+            "b1": rng.normal(size=hidden) * 0.1,
+            "W2": rng.normal(size=(hidden, vocab)) * 0.5,
+            "b2": rng.normal(size=vocab) * 0.1,
+        }
+        yield what, x, targets, weights
+
+
 @exercise(
     "03.4",
+    "my_two_layer_gradients",
+    "backpropagation through two layers",
+    setup=f"{NUMPY}\n\nfrom musegen_lessons.layers import dense",
+    references=("musegen_lessons.layers.dense.two_layer_gradients", "tensorflow.GradientTape"),
+)
+def check_two_layer_gradients(fn):
+    import tensorflow as tf
+
+    worst = 0.0
+    for what, x, targets, weights in _two_layer_cases(np.random.default_rng(16)):
+        variables = {name: tf.Variable(value) for name, value in weights.items()}
+        with tf.GradientTape() as tape:
+            hidden = tf.tanh(x @ variables["W1"] + variables["b1"])
+            logits = hidden @ variables["W2"] + variables["b2"]
+            loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(targets, logits))
+        expected = dict(zip(variables, (np.asarray(g) for g in tape.gradient(loss, list(variables.values())))))
+        got = call(fn, x.copy(), targets.copy(), *(weights[name].copy() for name in ("W1", "b1", "W2", "b2")))
+        if not isinstance(got, dict) or set(got) != set(expected):
+            raise CheckFailed('Return a dict {"W1": ..., "b1": ..., "W2": ..., "b2": ...} of the four gradients.')
+        for name in ("W2", "b2", "W1", "b1"):  # in the order backpropagation computes them
+            hint = (
+                "Δ₂ = (P − Y)/N; then ∂L/∂W₂ = H₁ᵀΔ₂ and ∂L/∂b₂ sums Δ₂ over the rows."
+                if name.endswith("2")
+                else "Δ₁ = (Δ₂ W₂ᵀ) ⊙ (1 − H₁²): the gradient reaching H₁, times the derivative of tanh."
+            )
+            try:
+                compare(f"{what}, dL/d{name}", got[name], expected[name], source="tf.GradientTape")
+            except CheckFailed as failure:
+                raise CheckFailed(f"{failure.message} {hint}") from None
+
+        def loss_of(w, x=x, targets=targets):
+            return two_layer_loss(x, targets, w)
+
+        for name, value in weights.items():  # the student's gradient against nudging a few weights
+            for index in list(np.ndindex(value.shape))[:: max(1, value.size // 5)]:
+                nudged = finite_difference(loss_of, weights, name, index)
+                worst = max(worst, abs(float(np.asarray(got[name])[index]) - nudged))
+    return (
+        "equal to tf.GradientTape on every weight, and to the finite differences (L(w + ε) − L(w − ε)) / 2ε "
+        f"of the weights nudged one at a time within {worst:.0e}."
+    )
+
+
+@exercise(
+    "03.5",
     "my_conv1d",
     "a Conv1D forward pass",
     references=("musegen_lessons.layers.convolution.conv1d", "keras.layers.Conv1D"),
@@ -169,7 +239,7 @@ def check_conv1d(fn):
 
 
 @exercise(
-    "03.5",
+    "03.6",
     "my_conv_output_steps",
     "output length of a convolution",
     references=("musegen_lessons.layers.convolution.conv_output_steps", "keras.layers.Conv1D"),
@@ -201,7 +271,7 @@ def check_conv_output_steps(fn):
 
 
 @exercise(
-    "03.6",
+    "03.7",
     "my_max_pool1d",
     "max pooling",
     references=("musegen_lessons.layers.convolution.max_pool1d", "keras.layers.MaxPooling1D"),
@@ -220,7 +290,7 @@ def check_max_pool1d(fn):
 
 
 @exercise(
-    "03.7",
+    "03.8",
     "my_receptive_field",
     "receptive field of a stack",
     references=("musegen_lessons.layers.convolution.receptive_field",),
