@@ -29,7 +29,7 @@ from musegen_lessons.layers import activations, attention, convolution, dense, r
 from musegen_lessons.music import audio, encoding, melody, midi, notation
 
 ROOT = Path(__file__).resolve().parents[1]
-PREDICTIONS = {"04.3", "05.4", "06.3"}  # graded "answered", right or wrong
+PREDICTIONS = {"04.3", "05.5", "06.3"}  # graded "answered", right or wrong
 
 # A correct function for every exercise, taken from the package itself: the trusted references.
 REFERENCES = {
@@ -57,9 +57,10 @@ REFERENCES = {
     "05.1": lambda sequences: dict(Counter(pair for s in sequences for pair in zip(s[:-1], s[1:]))),
     "05.2": lambda p, targets: float(-np.mean(np.log(p[np.arange(len(targets)), targets]))),
     "05.3": lambda vocab_size: _specified_model(vocab_size),
-    "05.4": lambda: {question: verdict for question, (verdict, _) in _benchmark_changes().items()},
-    "05.5": lambda p, targets: likelihood.next_token_scores(np.log(p), targets)["onset_accuracy"],
-    "05.6": lambda counts, lower: (
+    "05.4": lambda model, sequences, steps: _trained(model, sequences, steps),
+    "05.5": lambda: {question: verdict for question, (verdict, _) in _benchmark_changes().items()},
+    "05.6": lambda p, targets: likelihood.next_token_scores(np.log(p), targets)["onset_accuracy"],
+    "05.7": lambda counts, lower: (
         (counts + np.count_nonzero(counts) * lower) / (counts.sum() + np.count_nonzero(counts))
         if counts.sum()
         else lower
@@ -79,9 +80,10 @@ REFERENCES = {
     "09.2": lambda kernel_size, dilations: convolution.receptive_field(
         [kernel_size] * len(dilations), dilations=dilations
     ),
-    "09.3": audio.mu_law_encode,
-    "09.4": audio.mu_law_decode,
-    "09.5": lambda queue, x: (queue[0].copy(), np.concatenate([queue[1:], x[None]])),
+    "09.5": audio.mu_law_encode,
+    "09.6": audio.mu_law_decode,
+    "09.3": lambda channels, dilation: _residual_block(channels, dilation),
+    "09.4": lambda queue, x: (queue[0].copy(), np.concatenate([queue[1:], x[None]])),
     "10.1": lambda q, k, v, mask: attention.scaled_dot_product_attention(q, k, v, mask)[0],
     "10.2": attention.causal_mask,
     "10.3": attention.skew,
@@ -129,6 +131,36 @@ def _two_layer_gradients_without_tanh_derivative(x, targets, W1, b1, W2, b2):
 def _two_layer_gradients_with_mean_biases(x, targets, W1, b1, W2, b2):
     gradients = dense.two_layer_gradients(x, targets, W1, b1, W2, b2)
     return {**gradients, "b1": gradients["b1"] / len(x), "b2": gradients["b2"] / len(x)}
+
+
+def _trained(model, sequences, steps, shift=1):
+    """Exercise 05.4's training function; `shift=0` is the draft's bug, targets that are the inputs."""
+    import keras
+
+    model.compile(optimizer=keras.optimizers.Adam(0.01), loss="sparse_categorical_crossentropy")
+    inputs, targets = sequences[:, :-1], sequences[:, shift : sequences.shape[1] - 1 + shift]
+    batches = np.random.default_rng(0).integers(0, len(sequences), steps * 32)
+    model.fit(inputs[batches], targets[batches], batch_size=32, epochs=1, verbose=0)
+    return model
+
+
+def _residual_block(channels, dilation, padding="causal", dilation_rate=None, outputs=("residual", "skip")):
+    """Exercise 09.3's WaveNet block; the keywords make its wrong answers."""
+    import keras
+
+    x = keras.Input((None, channels))
+    dilated = {"kernel_size": 2, "dilation_rate": dilation_rate or dilation, "padding": padding}
+    z = keras.layers.Multiply()(
+        [
+            keras.layers.Conv1D(channels, activation="tanh", **dilated)(x),
+            keras.layers.Conv1D(channels, activation="sigmoid", **dilated)(x),
+        ]
+    )
+    made = {
+        "residual": keras.layers.Add()([x, keras.layers.Conv1D(channels, 1)(z)]),
+        "skip": keras.layers.Conv1D(channels, 1)(z),
+    }
+    return keras.Model(x, [made[name] for name in outputs])
 
 
 def _rnn_step_without_bias(x_t, h_prev, W_x, W_h, b):
@@ -310,17 +342,30 @@ WRONG_ANSWERS = {
     ],
     "05.4": [
         (
+            lambda model, sequences, steps: _trained(model, sequences, steps, shift=0),
+            r"After 300 steps the held-out NLL is [3-9]\.\d+ .* It learned something, but not the next token",
+        ),
+        (lambda model, sequences, steps: model, r"the held-out NLL is 3\.\d+ .* It has hardly changed"),
+        (
+            lambda model, sequences, steps: _trained(
+                _specified_model(model.layers[-1].units, units=128), sequences, steps
+            ),
+            r"Return the model you were given, trained",
+        ),
+    ],
+    "05.5": [
+        (
             lambda: {question: "worse" for question in _benchmark_changes()},
             r"not what was measured for without the beat input: onset accuracy\. benchmarks/melody\.py measured: ",
         )
     ],
-    "05.5": [
+    "05.6": [
         (
             lambda p, targets: float(np.mean(p.argmax(axis=1) == targets)),
             r"For <lambda>\(array of shape \(143, \d+\), array of shape \(143,\)\) the answer is",
         )
     ],
-    "05.6": [
+    "05.7": [
         (  # escape method A: one count of escape, whatever the number of symbols seen
             lambda counts, lower: (
                 counts.sum() / (counts.sum() + 1) * counts / max(counts.sum(), 1) + lower / (counts.sum() + 1)
@@ -415,7 +460,7 @@ WRONG_ANSWERS = {
             r"\(2, \[1, 2, 4, 8\]\) the answer is 16, yours was 5",
         ),
     ],
-    "09.3": [
+    "09.5": [
         (  # no clipping: a sample beyond ±1 lands outside 0 … 255
             lambda waveform, levels: np.rint(
                 (np.sign(waveform) * np.log1p((levels - 1) * np.abs(waveform)) / np.log1p(levels - 1) + 1)
@@ -430,13 +475,27 @@ WRONG_ANSWERS = {
         ),
         (lambda waveform, levels: audio.mu_law_encode(waveform, levels) * 1.0, r"Levels are whole numbers"),
     ],
-    "09.4": [
+    "09.6": [
         (  # the levels read as a plain, linear quantiser's
             lambda levels_array, levels: 2 * np.asarray(levels_array, float) / (levels - 1) - 1,
             r"On levels of 256, at index",
         )
     ],
-    "09.5": [
+    "09.3": [
+        (
+            lambda channels, dilation: _residual_block(channels, dilation, padding="same"),
+            r"Changing the input at step 20 changed output 1 at step 1\d .* the block sees the future",
+        ),
+        (  # causal, but it cannot hear `dilation` steps back, so it does not learn the task
+            lambda channels, dilation: _residual_block(channels, dilation, dilation_rate=1),
+            r"the block gets \d+% right; it should get at least 90%",
+        ),
+        (
+            lambda channels, dilation: _residual_block(channels, dilation, outputs=("skip",)),
+            r"return two outputs, \[residual, skip\], each of the input's shape; yours gives \[\(2, 32, 8\)\]",
+        ),
+    ],
+    "09.4": [
         (  # the newest input taken, not the oldest: right only for dilation 1
             lambda queue, x: (queue[-1].copy(), np.concatenate([queue[1:], x[None]])),
             r"With dilation 2, at step \d+ the input 2 step\(s\) ago",
@@ -580,7 +639,7 @@ def _naive_discriminator_loss(real, fake):
 
 
 def _floor_levels(waveform, levels):
-    """μ-law levels rounded down rather than to the nearest (a wrong answer to 09.3)."""
+    """μ-law levels rounded down rather than to the nearest (a wrong answer to 09.5)."""
     mu = levels - 1
     x = np.clip(waveform, -1, 1)
     return np.floor((np.sign(x) * np.log1p(mu * np.abs(x)) / np.log1p(mu) + 1) / 2 * mu).astype(int)
@@ -611,7 +670,7 @@ def _top_k(p, k):
     return kept / kept.sum()
 
 
-def _specified_model(vocab_size, padding="causal"):
+def _specified_model(vocab_size, padding="causal", units=64):
     import keras
 
     return keras.Sequential(
@@ -619,7 +678,7 @@ def _specified_model(vocab_size, padding="causal"):
             keras.Input((None,), dtype="int32"),
             keras.layers.Embedding(vocab_size, 16),
             keras.layers.Conv1D(32, 3, padding=padding, activation="relu"),
-            keras.layers.LSTM(64, return_sequences=True),
+            keras.layers.LSTM(units, return_sequences=True),
             keras.layers.Dense(vocab_size, activation="softmax"),
         ]
     )

@@ -88,6 +88,15 @@ class MelodyDataset:
             rows.append(f"{split:<6}{len(self.pieces[split]):>8}{tokens:>10,}{len(self.windows[split][0]):>10,}")
         return "\n".join(rows)
 
+    def sequences(self, split):
+        """The windows of a split as plain runs of window_steps + 1 token ids, (windows, window_steps + 1): the
+        inputs with the last target after them, before anything says which token is to be predicted from which.
+
+        Lesson: 05_keras_model (exercise 05.4 makes the inputs and targets from these)
+        """
+        inputs, targets = self.windows[split]
+        return np.concatenate([inputs, targets[:, -1:]], axis=1)
+
 
 def build_dataset(
     pieces,

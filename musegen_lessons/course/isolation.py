@@ -324,8 +324,15 @@ _KERAS_MODULES = {
     "keras.constraints",
     "keras.src.models.functional",
     "keras.src.models.sequential",
+    # a compiled model's file names its optimiser and loss too; it is loaded with compile=False, so they stay unbuilt
+    "keras.optimizers",
+    "keras.losses",
+    "keras.metrics",
 }
 _KERAS_REFUSED = {"Lambda", "TFSMLayer", "__lambda__", "function"}
+# A layer called on a tensor as a keyword argument (attention's query and value) names it so: a reference to a
+# tensor of the same model, not a class.
+_TENSOR_REFERENCE = "__keras_tensor__"
 
 
 def encode(value):
@@ -444,6 +451,8 @@ def _keras_from_bytes(text):
             file.write(base64.b64decode(text))
         with zipfile.ZipFile(path) as archive:
             for module, class_name in _classes(json.loads(archive.read("config.json"))):
+                if class_name == _TENSOR_REFERENCE:
+                    continue
                 if module not in _KERAS_MODULES or class_name in _KERAS_REFUSED:
                     raise ValueError(f"the model uses {module}.{class_name}; use Keras's own layers")
         return keras.saving.load_model(path, compile=False, safe_mode=True)

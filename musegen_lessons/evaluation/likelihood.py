@@ -125,6 +125,22 @@ def paired_difference(scores, baseline, resamples=2000, seed=0):
     }
 
 
+def sequences_nll(model, sequences, batch_size=256):
+    """The mean NLL per token of a next-token model on runs of token ids (N, L + 1): each of the L tokens after the
+    first predicted from those before it in its run.
+
+    Lesson: 05_keras_model
+
+    Args:
+        model: token ids (batch, steps) in, next-token probabilities (batch, steps, vocab_size) out.
+        sequences: (N, L + 1) int token ids, e.g. `MelodyDataset.sequences(split)`.
+    """
+    sequences = np.asarray(sequences)
+    probabilities = np.asarray(model.predict(sequences[:, :-1], batch_size=batch_size, verbose=0), dtype=np.float64)
+    chosen = np.take_along_axis(probabilities, sequences[:, 1:, None], axis=-1)
+    return float(-np.mean(np.log(np.maximum(chosen, 1e-12))))
+
+
 def compare_over_seeds(change, before, after, unit="nats per token"):
     """A sentence comparing a loss over training seeds, before and after a change (lower is better).
 

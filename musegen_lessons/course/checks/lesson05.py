@@ -87,7 +87,29 @@ def check_cross_entropy(fn):
     return "equal to keras.losses.SparseCategoricalCrossentropy."
 
 
-@exercise("05.3", "my_build_model", "a model to a specification", setup="import keras\nimport numpy as np")
+def specified_model(vocab_size, seed=0):
+    """The model of exercise 05.3's specification, its weights drawn from `seed`: what exercise 05.4 trains."""
+    import keras
+
+    keras.utils.set_random_seed(seed)
+    return keras.Sequential(
+        [
+            keras.Input((None,), dtype="int32"),
+            keras.layers.Embedding(vocab_size, 16),
+            keras.layers.Conv1D(32, 3, padding="causal", activation="relu"),
+            keras.layers.LSTM(64, return_sequences=True),
+            keras.layers.Dense(vocab_size, activation="softmax"),
+        ]
+    )
+
+
+@exercise(
+    "05.3",
+    "my_build_model",
+    "a model to a specification",
+    setup="import keras\nimport numpy as np",
+    references=("musegen_lessons.course.checks.lesson05.specified_model",),
+)
 def check_build_model(fn):
     import keras
 
@@ -128,8 +150,63 @@ def check_build_model(fn):
     return f"{expected:,} parameters, one distribution per step, and no step sees its future."
 
 
+# Exercise 05.4: the steps the training function may take, and the held-out NLL it must then reach (nats per
+# token). The 2- and 3-gram score about 1.07 and 0.99 on the test tunes (lesson 03); the fixed function, with Adam
+# at 0.01 and batches of 32, reaches about 0.77 in these steps, the draft with its bug about 5.3.
+TRAINING_STEPS, TRAINING_TARGET = 300, 0.95
+
+
+def training_sequences():
+    """The chorales' training windows as runs of 65 tokens (every 16th step), the validation windows held out,
+    and the vocabulary's size: what exercise 05.4 trains on and is scored on."""
+    from musegen_lessons.corpora.dataset import build_dataset
+    from musegen_lessons.corpora.melodies import load_melodies
+
+    dataset = build_dataset(load_melodies("chorales", quick=False).pieces, window_steps=64, stride=16)
+    return dataset.sequences("train"), dataset.sequences("valid"), len(dataset.vocabulary)
+
+
 @exercise(
-    "05.5",
+    "05.4",
+    "my_train",
+    "find the bug: a training function that learns too well",
+    setup="import keras\nimport numpy as np",
+)
+def check_train(fn):
+    import keras
+
+    from musegen_lessons.evaluation.likelihood import sequences_nll
+
+    sequences, held_out, vocab_size = training_sequences()
+    given = specified_model(vocab_size)
+    before = sequences_nll(given, held_out)
+    layers = [(type(layer).__name__, layer.count_params()) for layer in given.layers]
+    model = call(fn, given, sequences, TRAINING_STEPS)
+    if not isinstance(model, keras.Model):
+        raise CheckFailed(f"Return the model, trained, not {type(model).__name__}.")
+    if [(type(layer).__name__, layer.count_params()) for layer in model.layers] != layers:
+        raise CheckFailed("Return the model you were given, trained: the same layers and sizes (05.3's specification).")
+    after = sequences_nll(model, held_out)
+    if after > TRAINING_TARGET:
+        if abs(after - before) < 0.05:
+            why = "It has hardly changed: does the function train the model it returns?"
+        else:
+            why = (
+                "It learned something, but not the next token: compare its training loss with this. Which token "
+                "is each step's target, and which tokens has the model seen when it predicts it?"
+            )
+        raise CheckFailed(
+            f"After {TRAINING_STEPS} steps the held-out NLL is {after:.3f} nats per token (untrained {before:.3f}); "
+            f"it should be below {TRAINING_TARGET}. {why}"
+        )
+    return (
+        f"the held-out NLL went from {before:.3f} to {after:.3f} nats per token in {TRAINING_STEPS} steps, below "
+        f"{TRAINING_TARGET}: a step's target is the token after its input."
+    )
+
+
+@exercise(
+    "05.6",
     "my_onset_accuracy",
     "accuracy on note onsets",
     setup=NUMPY,
@@ -154,7 +231,7 @@ def check_onset_accuracy(fn):
     return "HOLD and REST are left out, so a model cannot score by always saying HOLD."
 
 
-# Exercise 05.4: each question, as (the benchmark's row or spread, the score) against the kept setting
+# Exercise 05.5: each question, as (the benchmark's row or spread, the score) against the kept setting
 BENCHMARK_QUESTIONS = {
     "without the beat input: test NLL": ("without the beat input", "nll"),
     "without the beat input: onset accuracy": ("without the beat input", "onset_accuracy"),
@@ -165,7 +242,7 @@ ANSWERS = ("better", "worse", "within the spread")
 
 
 @exercise(
-    "05.4",
+    "05.5",
     "my_benchmark_prediction",
     "predict, then read the benchmark: the beat input and augmentation",
     references=("musegen_lessons.course.checks.lesson05.benchmark_changes",),
@@ -212,7 +289,7 @@ def benchmark_changes():
 
 
 @exercise(
-    "05.6",
+    "05.7",
     "my_escape_c",
     "one context of PPM, escape method C",
     setup=NUMPY,

@@ -1,13 +1,17 @@
-"""Checks of the exercises in lesson 09_wavenet: dilated causal convolutions, μ-law, and the queues of fast
-generation; each answer is compared with Keras or with the definition on real chorale data and sound.
+"""Checks of the exercises in lesson 09_wavenet: dilated causal convolutions, the residual block in Keras, μ-law,
+and the queues of fast generation; each answer is compared with Keras or with the definition on real chorale data
+and sound, and the block is judged by what it does.
 
 Lesson: 09_wavenet
 """
+
+import warnings
 
 import numpy as np
 
 from musegen_lessons.corpora.bundled import load_chorale
 from musegen_lessons.course.checks import NUMPY, CheckFailed, call, exercise, expect_equal
+from musegen_lessons.course.checks.behaviour import expect_causal, expect_model, outputs_of
 from musegen_lessons.course.checks.lesson03 import compare, keras_layer, real_inputs
 from musegen_lessons.music.audio import mu_law_decode, mu_law_encode, render_audio
 
@@ -78,7 +82,7 @@ def _sound():
 
 
 @exercise(
-    "09.3",
+    "09.5",
     "my_mu_law_encode",
     "μ-law encoding",
     setup=NUMPY,
@@ -106,7 +110,7 @@ def check_mu_law_encode(fn):
 
 
 @exercise(
-    "09.4",
+    "09.6",
     "my_mu_law_decode",
     "μ-law decoding",
     setup=NUMPY,
@@ -121,7 +125,7 @@ def check_mu_law_decode(fn):
 
 
 @exercise(
-    "09.5",
+    "09.4",
     "my_queue_step",
     "one step of a layer's queue",
     setup=NUMPY,
@@ -145,3 +149,66 @@ def check_queue_step(fn):
             if queue.shape != (dilation, x.shape[1]):
                 raise CheckFailed(f"The queue keeps {dilation} inputs of {x.shape[1]}; yours has shape {queue.shape}.")
     return "each layer remembers exactly its last d inputs: the tap d steps back costs a read, not a recomputation."
+
+
+# Exercise 09.3: the block's size in the check, and the task it must learn: each step's output names the token
+# `dilation` steps back, which a block whose dilated filter and gate reach that far learns within seconds.
+BLOCK_CHANNELS, BLOCK_DILATION, COPY_ACCURACY = 8, 4, 0.9
+
+
+@exercise(
+    "09.3",
+    "my_residual_block",
+    "a WaveNet residual block in Keras, causal, that learns",
+    setup="import keras\nimport numpy as np",
+    references=("musegen_lessons.families.wavenet.build_wavenet_model",),
+)
+def check_residual_block(fn):
+    channels, dilation = BLOCK_CHANNELS, BLOCK_DILATION
+    block = expect_model(fn, channels, dilation)
+    x = np.random.default_rng(12).normal(size=(2, 32, channels)).astype(np.float32)
+    outputs = outputs_of(block, x)
+    if len(outputs) != 2 or any(o.shape != x.shape for o in outputs):
+        raise CheckFailed(
+            f"For an input of shape {x.shape} return two outputs, [residual, skip], each of the input's shape; yours "
+            f"gives {[o.shape for o in outputs]}."
+        )
+    expect_causal(block, x, 20, "the block")
+    accuracy = delayed_copy_accuracy(block, channels, dilation)
+    if accuracy < COPY_ACCURACY:
+        raise CheckFailed(
+            f"Trained to name, at each step, the token {dilation} steps back (from the skip output), the block "
+            f"gets {accuracy:.0%} right; it should get at least {COPY_ACCURACY:.0%}. The filter and the gate are "
+            f"each a Conv1D(channels, 2, dilation_rate={dilation}, padding='causal'), so that step t hears step "
+            f"t − {dilation}; the skip is a 1×1 Conv1D of their product."
+        )
+    return (
+        f"two outputs of the input's shape, nothing heard from the future, and, trained for a few seconds, it names "
+        f"the token {dilation} steps back {accuracy:.0%} of the time."
+    )
+
+
+def delayed_copy_accuracy(block, channels, dilation, steps=32, examples=2048, seed=0):
+    """Train `block` (with a softmax over its skip output) to output at each step the one-hot token it was given
+    `dilation` steps before, and return its accuracy on fresh tokens. Only a block whose skip hears exactly that far
+    back can learn it: a 1×1 or undilated block cannot, and a residual path alone carries only the present."""
+    import keras
+
+    keras.utils.set_random_seed(seed)
+    rng = np.random.default_rng(seed)
+
+    def tokens(n):
+        ids = rng.integers(0, channels, (n, steps))
+        return np.eye(channels, dtype=np.float32)[ids], np.roll(ids, dilation, axis=1)
+
+    inputs = keras.Input((None, channels))
+    skip = block(inputs)[1]
+    model = keras.Model(inputs, keras.layers.Dense(channels, activation="softmax")(skip))
+    model.compile(optimizer=keras.optimizers.Adam(0.02), loss="sparse_categorical_crossentropy")
+    x, y = tokens(examples)
+    with warnings.catch_warnings():  # the residual output's 1×1 convolution gets no gradient here, rightly
+        warnings.filterwarnings("ignore", message="Gradients do not exist")
+        model.fit(x, y, batch_size=64, epochs=3, verbose=0)
+    x, y = tokens(256)
+    predicted = np.asarray(model.predict(x, verbose=0)).argmax(axis=-1)
+    return float(np.mean(predicted[:, dilation:] == y[:, dilation:]))
