@@ -87,7 +87,8 @@ REFERENCES = {
     "10.1": lambda q, k, v, mask: attention.scaled_dot_product_attention(q, k, v, mask)[0],
     "10.2": attention.causal_mask,
     "10.3": attention.skew,
-    "10.4": lambda q, k, v, keys, values: _cached_step(q, k, v, keys, values),
+    "10.4": lambda width, heads: _transformer_block(width, heads),
+    "10.5": lambda q, k, v, keys, values: _cached_step(q, k, v, keys, values),
     "11.1": gan.discriminator_loss,
     "11.2": gan.generator_loss,
     "11.3": copying.copy_rate,
@@ -99,7 +100,7 @@ REFERENCES = {
 
 
 def _cached_step(q, k, v, keys, values, scale=True, append=True):
-    """One step of attention with a key/value cache (10.4); the flags make its wrong answers."""
+    """One step of attention with a key/value cache (10.5); the flags make its wrong answers."""
     if append:
         keys, values = np.vstack([keys, k[None]]), np.vstack([values, v[None]])
     if not len(keys):
@@ -161,6 +162,28 @@ def _residual_block(channels, dilation, padding="causal", dilation_rate=None, ou
         "skip": keras.layers.Conv1D(channels, 1)(z),
     }
     return keras.Model(x, [made[name] for name in outputs])
+
+
+def _transformer_block(width, heads, causal=True, post_norm=False, attention=True):
+    """Exercise 10.4's pre-norm block; the keywords make its wrong answers (a Dense in place of the attention)."""
+    import keras
+
+    x = keras.Input((None, width))
+
+    def sublayer(inputs, layer):
+        normed = inputs if post_norm else keras.layers.LayerNormalization()(inputs)
+        total = keras.layers.Add()([inputs, layer(normed)])
+        return keras.layers.LayerNormalization()(total) if post_norm else total
+
+    def attend(normed):
+        if not attention:
+            return keras.layers.Dense(width)(normed)
+        return keras.layers.MultiHeadAttention(heads, width // heads)(normed, normed, use_causal_mask=causal)
+
+    h = sublayer(x, attend)
+    return keras.Model(
+        x, sublayer(h, lambda n: keras.layers.Dense(width)(keras.layers.Dense(4 * width, activation="relu")(n)))
+    )
 
 
 def _rnn_step_without_bias(x_t, h_prev, W_x, W_h, b):
@@ -532,6 +555,20 @@ WRONG_ANSWERS = {
         (lambda qe: qe, r"With 6 steps, S_rel\[0, 0\] must be q_0 · e_0"),
     ],
     "10.4": [
+        (
+            lambda width, heads: _transformer_block(width, heads, causal=False),
+            r"Changing the input at step 15 changed the output at step \d+ .* the block sees the future",
+        ),
+        (
+            lambda width, heads: _transformer_block(width, heads, post_norm=True),
+            r"Ten times the input gives only 1\.0 times the output: .* \(post-norm\)",
+        ),
+        (  # causal, pre-norm, the right shape, and it cannot fetch the first token: it does not learn the task
+            lambda width, heads: _transformer_block(width, heads, attention=False),
+            r"the block gets \d+% right; it should get at least 90%",
+        ),
+    ],
+    "10.5": [
         (  # this step's own key and value never put in the cache
             lambda q, k, v, keys, values: _cached_step(q, k, v, keys, values, append=False),
             r"After step 0 the cache holds 1 keys",

@@ -43,8 +43,8 @@ def changed_outputs(model, x, step):
     changed = np.array(x, copy=True)
     if np.issubdtype(changed.dtype, np.integer):
         changed[:, step] = (changed[:, step] + 1) % (int(changed.max()) + 1)
-    else:
-        changed[:, step] += 1.0
+    else:  # a random change: adding the same amount to every feature would vanish in a LayerNorm
+        changed[:, step] += np.random.default_rng(step).normal(size=changed[:, step].shape).astype(changed.dtype)
     after = outputs_of(model, changed)
     return [np.abs(a - b).max(axis=tuple(i for i in range(a.ndim) if i != 1)) for a, b in zip(after, before)]
 

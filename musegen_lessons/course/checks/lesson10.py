@@ -1,6 +1,6 @@
-"""Checks of the exercises in lesson 10_transformer: attention by hand, the causal mask, the skewing step and one step
-with a key/value cache; each answer is compared with the definition on queries, keys and values made from a real
-chorale.
+"""Checks of the exercises in lesson 10_transformer: attention by hand, the causal mask, the skewing step, a pre-norm
+Transformer block in Keras and one step with a key/value cache; each answer is compared with the definition on
+queries, keys and values made from a real chorale, and the block is judged by what it does.
 
 Lesson: 10_transformer
 """
@@ -8,6 +8,7 @@ Lesson: 10_transformer
 import numpy as np
 
 from musegen_lessons.course.checks import NUMPY, CheckFailed, call, exercise
+from musegen_lessons.course.checks.behaviour import expect_causal, expect_model, outputs_of
 from musegen_lessons.course.checks.lesson03 import compare, real_inputs
 from musegen_lessons.layers.attention import (
     causal_mask,
@@ -116,7 +117,7 @@ def check_skew(fn):
 
 
 @exercise(
-    "10.4",
+    "10.5",
     "my_cached_attention_step",
     "one step with a key/value cache",
     setup=NUMPY,
@@ -140,3 +141,78 @@ def check_cached_attention_step(fn):
                 )
             compare(f"step {t} of {steps}, width {width}", output, expected[t], "attention over the whole sequence")
     return "one query against every cached key: the same outputs as the full causal attention, a step at a time."
+
+
+# Exercise 10.4: the block's size in the check; how much its output must grow when its input grows tenfold (a pre-norm
+# block's grows about as much, a post-norm block's last LayerNorm brings it back to unit scale); the task it learns.
+BLOCK_WIDTH, BLOCK_HEADS, PRE_NORM_GROWTH, FIRST_TOKEN_ACCURACY = 32, 4, 3.0, 0.9
+
+
+@exercise(
+    "10.4",
+    "my_transformer_block",
+    "a pre-norm Transformer block in Keras, causal, that learns",
+    setup="import keras\nimport numpy as np",
+    references=("musegen_lessons.families.transformer.build_transformer_model",),
+)
+def check_transformer_block(fn):
+    width, heads = BLOCK_WIDTH, BLOCK_HEADS
+    block = expect_model(fn, width, heads)
+    x = np.random.default_rng(13).normal(size=(2, 24, width)).astype(np.float32)
+    [out, *more] = outputs_of(block, x)
+    if more or out.shape != x.shape:
+        raise CheckFailed(
+            f"For an input of shape {x.shape} return one output of the same shape; yours gives "
+            f"{[o.shape for o in [out, *more]]}."
+        )
+    norms = sum(type(layer).__name__ == "LayerNormalization" for layer in block.layers)
+    if norms < 2:
+        raise CheckFailed(
+            f"The block has {norms} LayerNormalization layers: it needs one before the attention and "
+            "one before the feed-forward network."
+        )
+    expect_causal(block, x, 15, "the block")
+    growth = np.linalg.norm(outputs_of(block, 10 * x)[0]) / np.linalg.norm(out)
+    if growth < PRE_NORM_GROWTH:
+        raise CheckFailed(
+            f"Ten times the input gives only {growth:.1f} times the output: the output is normalised, so a LayerNorm "
+            "comes after a residual sum (post-norm). Pre-norm normalises each sublayer's input and leaves the sum "
+            "alone: h = x + Attention(LN(x)), then h + FeedForward(LN(h))."
+        )
+    accuracy = first_token_accuracy(block, width)
+    if accuracy < FIRST_TOKEN_ACCURACY:
+        raise CheckFailed(
+            f"Trained to repeat, at every step, the first token of its sequence, the block gets {accuracy:.0%} "
+            f"right; it should get at least {FIRST_TOKEN_ACCURACY:.0%}. Only attention can fetch a token from far "
+            "back: is its output added to the residual stream, with its query, key and value from LN(x)?"
+        )
+    return (
+        f"one output of the input's shape, nothing heard from the future, a residual stream that LayerNorm leaves "
+        f"alone (10 × the input gives {growth:.1f} × the output), and, trained for a few seconds, it repeats the "
+        f"first token {accuracy:.0%} of the time."
+    )
+
+
+def first_token_accuracy(block, width, vocab_size=12, steps=24, examples=4096, seed=0):
+    """Train `block` inside a small model (token and position embeddings in, a softmax out) to output at every step
+    the first token of its sequence, and return its accuracy on fresh sequences: a task for attention, which can
+    look back at step 0 from anywhere, and not for a feed-forward network, which sees one step at a time."""
+    import keras
+
+    keras.utils.set_random_seed(seed)
+    rng = np.random.default_rng(seed)
+
+    def sequences(n):
+        ids = rng.integers(0, vocab_size, (n, steps))
+        return [ids, np.tile(np.arange(steps), (n, 1))], np.repeat(ids[:, :1], steps, axis=1)
+
+    tokens, positions = keras.Input((steps,), dtype="int32"), keras.Input((steps,), dtype="int32")
+    x = keras.layers.Add()(
+        [keras.layers.Embedding(vocab_size, width)(tokens), keras.layers.Embedding(steps, width)(positions)]
+    )
+    model = keras.Model([tokens, positions], keras.layers.Dense(vocab_size, activation="softmax")(block(x)))
+    model.compile(optimizer=keras.optimizers.Adam(0.005), loss="sparse_categorical_crossentropy")
+    x, y = sequences(examples)
+    model.fit(x, y, batch_size=64, epochs=3, verbose=0)
+    x, y = sequences(256)
+    return float(np.mean(np.asarray(model.predict(x, verbose=0)).argmax(axis=-1) == y))
