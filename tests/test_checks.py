@@ -91,11 +91,15 @@ REFERENCES = {
     "10.5": lambda q, k, v, keys, values: _cached_step(q, k, v, keys, values),
     "11.1": gan.discriminator_loss,
     "11.2": gan.generator_loss,
-    "11.3": copying.copy_rate,
-    "11.4": gan.penalty_from_gradients,
+    "11.3": lambda generator, discriminator, real, noise, rate: _gan_step(generator, discriminator, real, noise, rate),
+    "11.4": copying.copy_rate,
+    "11.5": gan.penalty_from_gradients,
     "12.1": vae.gaussian_kl,
     "12.2": vae.reparameterise,
-    "12.3": vae.slerp,
+    "12.3": lambda encoder, decoder, ids, noise, free_nats, rate: _vae_step(
+        encoder, decoder, ids, noise, free_nats, rate
+    ),
+    "12.4": vae.slerp,
 }
 
 
@@ -184,6 +188,45 @@ def _transformer_block(width, heads, causal=True, post_norm=False, attention=Tru
     return keras.Model(
         x, sublayer(h, lambda n: keras.layers.Dense(width)(keras.layers.Dense(4 * width, activation="relu")(n)))
     )
+
+
+def _gan_step(generator, discriminator, real, noise, rate, saturating=False, both=False):
+    """Exercise 11.3's step; the keywords make its wrong answers (`both`: the generator's loss moves the
+    discriminator too)."""
+    import tensorflow as tf
+
+    with tf.GradientTape() as tape:
+        d_loss = gan.discriminator_loss(discriminator(real), discriminator(generator(noise)))
+    tf.keras.optimizers.SGD(rate).apply_gradients(
+        zip(tape.gradient(d_loss, discriminator.trainable_variables), discriminator.trainable_variables)
+    )
+    weights = generator.trainable_variables + (discriminator.trainable_variables if both else [])
+    with tf.GradientTape() as tape:
+        g_loss = gan.generator_loss(discriminator(generator(noise)), saturating=saturating)
+    tf.keras.optimizers.SGD(rate).apply_gradients(zip(tape.gradient(g_loss, weights), weights))
+    return float(d_loss), float(g_loss), generator, discriminator
+
+
+def _vae_step(encoder, decoder, ids, noise, free_nats, rate, on_the_total=False, update=True):
+    """Exercise 12.3's step; the keywords make its wrong answers (free bits on the total KL, no step taken)."""
+    import tensorflow as tf
+
+    with tf.GradientTape() as tape:
+        mean, log_variance = encoder(ids)
+        probabilities = decoder(vae.reparameterise(mean, log_variance, noise))
+        nll = tf.keras.losses.sparse_categorical_crossentropy(ids, probabilities)
+        reconstruction = tf.reduce_mean(tf.reduce_sum(nll, axis=1))
+        per_dimension = vae.gaussian_kl_per_dimension(mean, log_variance)
+        kl = tf.reduce_mean(tf.reduce_sum(per_dimension, axis=1))
+        if on_the_total:
+            penalty = tf.maximum(kl, free_nats * per_dimension.shape[1])
+        else:
+            penalty = tf.reduce_sum(tf.maximum(tf.reduce_mean(per_dimension, axis=0), free_nats))
+        loss = reconstruction + penalty
+    weights = encoder.trainable_variables + decoder.trainable_variables
+    if update:
+        tf.keras.optimizers.SGD(rate).apply_gradients(zip(tape.gradient(loss, weights), weights))
+    return float(loss), float(reconstruction), float(kl), encoder, decoder
 
 
 def _rnn_step_without_bias(x_t, h_prev, W_x, W_h, b):
@@ -604,6 +647,17 @@ WRONG_ANSWERS = {
         ),
     ],
     "11.3": [
+        (
+            lambda g, d, real, noise, rate: _gan_step(g, d, real, noise, rate, saturating=True),
+            r"the generator's loss is 0\.\d+; yours is -0\.\d+\. The non-saturating L_G",
+        ),
+        (
+            lambda g, d, real, noise, rate: _gan_step(g, d, real, noise, rate, both=True),
+            r"The discriminator's update is not one step down the gradient of its loss: at index",
+        ),
+        (lambda g, d, real, noise, rate: (0.0, 0.0, g, d), r"On the check's batch the discriminator's loss is 1\.\d+"),
+    ],
+    "11.4": [
         (  # distinct copies rather than samples that are copies
             lambda samples, training: len({tuple(s) for s in samples if any((s == training).all(1))}) / len(samples),
             r"For 6 samples: the same copy twice",
@@ -621,7 +675,7 @@ WRONG_ANSWERS = {
             r"For 6 samples: the same copy twice.*yours is 4",
         ),
     ],
-    "11.4": [
+    "11.5": [
         (  # the norm of each step, not of the whole fragment
             lambda g: float(np.mean((np.linalg.norm(g, axis=-1) - 1) ** 2)),
             r"For 3 fragments whose gradients each have norm exactly 1",
@@ -657,6 +711,16 @@ WRONG_ANSWERS = {
         (lambda mean, log_variance, noise: mean + log_variance * noise, r"On a code with log-variance 0 \(σ = 1\)"),
     ],
     "12.3": [
+        (
+            lambda e, d, ids, noise, free_nats, rate: _vae_step(e, d, ids, noise, free_nats, rate, on_the_total=True),
+            r"On the check's batch the loss is \d+\.\d+; yours is \d+\.\d+\. Free bits charge each dimension",
+        ),
+        (
+            lambda e, d, ids, noise, free_nats, rate: _vae_step(e, d, ids, noise, free_nats, rate, update=False),
+            r"Your step left the encoder's weights as they were",
+        ),
+    ],
+    "12.4": [
         (  # a straight line: right at the ends only
             lambda z0, z1, t: (1 - t) * z0 + t * z1,
             r"On a quarter circle of radius 2, \[2, 0\] to \[0, 2\], t = 0.25, at index",

@@ -6,7 +6,11 @@ moves when a *later* input changes (then it sees the future), and whether it tra
 design can learn. A training exercise gets a model from the check and hands it back trained; the check scores it on
 data the student's code never saw.
 
-Lesson: 00_welcome (how exercises are checked); used by the checks of lessons 05, 09 and 10
+A training-step exercise gets small models and a batch from the check and hands back its losses and the models
+after one step of plain gradient descent; the check takes the same step itself, on copies, and compares the losses
+and the gradient each weight's move implies.
+
+Lesson: 00_welcome (how exercises are checked); used by the checks of lessons 05, 09, 10, 11 and 12
 """
 
 import numpy as np
@@ -60,4 +64,50 @@ def expect_causal(model, x, step, what):
             raise CheckFailed(
                 f"Changing the input at step {step} changed {which} at step {first} (by {leak:.2g}): {what} sees the "
                 "future. Use padding='causal' (a convolution) or use_causal_mask=True (attention)."
+            )
+
+
+def copy_model(model):
+    """A model of the same layers with the same weights, that a student's code cannot reach."""
+    import keras
+
+    copy = keras.models.clone_model(model)
+    copy.set_weights(model.get_weights())
+    return copy
+
+
+def expect_number(name, got, expected, hint, tolerance=1e-4):
+    """Fail unless the student's `got` is a number within `tolerance` (relative, for large ones) of `expected`."""
+    try:
+        value = float(np.asarray(got))
+    except (TypeError, ValueError):
+        raise CheckFailed(f"Return the {name} as one number, not {type(got).__name__}.") from None
+    if not abs(value - expected) <= tolerance * max(1.0, abs(expected)):
+        raise CheckFailed(f"On the check's batch the {name} is {expected:.5f}; yours is {value:.5f}. {hint}")
+
+
+def expect_step(what, before, after, gradients, learning_rate, hint):
+    """Fail unless the model `after` is the weights `before` moved one step of plain gradient descent down
+    `gradients` (w ← w − η g). The gradient the student's step implies, (before − after) / η, is compared with
+    the loss's, weight by weight, so that a message can say which weight went wrong."""
+    import keras
+
+    if not isinstance(after, keras.Model):
+        raise CheckFailed(f"Return the {what} after its update as a keras.Model, not {type(after).__name__}.")
+    updated = after.get_weights()
+    if [w.shape for w in updated] != [w.shape for w in before]:
+        raise CheckFailed(f"Return the {what} you were given, updated: its weights have other shapes than those given.")
+    largest = max(float(np.abs(g).max()) for g in gradients)
+    moved = max(float(np.abs(b - a).max()) for b, a in zip(before, updated))
+    if moved == 0.0:
+        raise CheckFailed(f"Your step left the {what}'s weights as they were. {hint}")
+    for index, (b, a, right) in enumerate(zip(before, updated, gradients)):
+        implied = (b - a) / learning_rate
+        difference = np.abs(implied - right)
+        if difference.max() > 1e-3 * max(largest, 1e-6):
+            where = tuple(int(i) for i in np.unravel_index(np.argmax(difference), difference.shape))
+            raise CheckFailed(
+                f"The {what}'s update is not one step down the gradient of its loss: at index {where} of its weight "
+                f"{index} ({b.shape}) your step implies a gradient of {implied[where]:.5f}, the loss's is "
+                f"{right[where]:.5f}. {hint}"
             )

@@ -1,6 +1,7 @@
-"""Checks of the exercises in lesson 11_gan: the discriminator's loss, the non-saturating generator loss, the copy rate
-and the gradient penalty of WGAN-GP; each answer is compared with the package's on hand-made values where the
-answer is known, on logits that would overflow a naive formula, and on fragments of a real chorale.
+"""Checks of the exercises in lesson 11_gan: the discriminator's loss, the non-saturating generator loss, a training
+step of both players, the copy rate and the gradient penalty of WGAN-GP; each answer is compared with the package's
+on hand-made values where the answer is known, on logits that would overflow a naive formula, and on fragments of a
+real chorale; the training step against the same step taken here, on copies of its models.
 
 Lesson: 11_gan
 """
@@ -8,6 +9,7 @@ Lesson: 11_gan
 import numpy as np
 
 from musegen_lessons.course.checks import NUMPY, CheckFailed, call, exercise, is_near
+from musegen_lessons.course.checks.behaviour import copy_model, expect_number, expect_step
 from musegen_lessons.course.checks.lesson03 import real_inputs
 from musegen_lessons.evaluation.copying import copy_rate
 from musegen_lessons.families.gan import discriminator_loss, generator_loss, penalty_from_gradients
@@ -106,7 +108,7 @@ def _gradients():
 
 
 @exercise(
-    "11.4",
+    "11.5",
     "my_gradient_penalty",
     "the gradient penalty",
     setup=NUMPY,
@@ -139,7 +141,7 @@ def _fragments():
 
 
 @exercise(
-    "11.3",
+    "11.4",
     "my_copy_rate",
     "the copy rate",
     setup=NUMPY,
@@ -164,3 +166,113 @@ def check_copy_rate(fn):
                 "every step (a copy twice counts twice), and divide by the number of samples."
             )
     return "the share of samples that are a training fragment, step for step."
+
+
+# Exercise 11.3: the size of the check's GAN (fragments of one bar, a small noise) and its step.
+STEP_FRAGMENTS, STEP_NOISE, STEP_RATE = 32, 8, 0.1
+
+
+def step_models(seed=0):
+    """A small generator and discriminator of Keras's plain layers for exercise 11.3, a batch of real one-bar
+    fragments of the chorales (one-hot) and the noise for the generator: (generator, discriminator, real, noise)."""
+    import keras
+
+    from musegen_lessons.corpora.dataset import build_dataset
+    from musegen_lessons.corpora.fragments import cut_fragments, fragments_to_one_hot
+    from musegen_lessons.corpora.melodies import load_melodies
+
+    dataset = build_dataset(load_melodies("chorales", quick=False).pieces)
+    fragments = cut_fragments(dataset.pieces["train"], bars=1)[::37][:STEP_FRAGMENTS]
+    real = fragments_to_one_hot(fragments, dataset.vocabulary)
+    steps, tokens = real.shape[1:]
+    keras.utils.set_random_seed(seed)
+    generator = keras.Sequential(
+        [
+            keras.Input((STEP_NOISE,)),
+            keras.layers.Dense(32, activation="relu"),
+            keras.layers.Dense(steps * tokens),
+            keras.layers.Reshape((steps, tokens)),
+            keras.layers.Softmax(),
+        ]
+    )
+    discriminator = keras.Sequential(
+        [
+            keras.Input((steps, tokens)),
+            keras.layers.Flatten(),
+            keras.layers.Dense(32),
+            keras.layers.LeakyReLU(0.2),
+            keras.layers.Dense(1),
+        ]
+    )
+    noise = np.random.default_rng(seed).normal(size=(len(real), STEP_NOISE)).astype(np.float32)
+    return generator, discriminator, real, noise
+
+
+def gan_step(generator, discriminator, real, noise, learning_rate):
+    """One step of the GAN by plain gradient descent, on the models themselves: the discriminator on `real` and
+    the generator's fragments of `noise`, then the generator on the same noise against the updated discriminator.
+    Returns (discriminator's loss, generator's loss, the discriminator's gradients, the generator's gradients)."""
+    import tensorflow as tf
+
+    with tf.GradientTape() as tape:
+        d_loss = discriminator_loss(discriminator(real), discriminator(generator(noise)))
+    d_gradients = tape.gradient(d_loss, discriminator.trainable_variables)
+    for weight, gradient in zip(discriminator.trainable_variables, d_gradients):
+        weight.assign_sub(learning_rate * gradient)
+    with tf.GradientTape() as tape:
+        g_loss = generator_loss(discriminator(generator(noise)))
+    g_gradients = tape.gradient(g_loss, generator.trainable_variables)
+    for weight, gradient in zip(generator.trainable_variables, g_gradients):
+        weight.assign_sub(learning_rate * gradient)
+    return float(d_loss), float(g_loss), [np.asarray(g) for g in d_gradients], [np.asarray(g) for g in g_gradients]
+
+
+@exercise(
+    "11.3",
+    "my_gan_step",
+    "one training step of the GAN, both players",
+    setup="import numpy as np\nimport tensorflow as tf\n\nfrom musegen_lessons.families import gan",
+    references=("musegen_lessons.families.gan.GAN", "musegen_lessons.course.checks.lesson11.gan_step"),
+)
+def check_gan_step(fn):
+    generator, discriminator, real, noise = step_models()
+    g_before, d_before = generator.get_weights(), discriminator.get_weights()
+    expected = gan_step(copy_model(generator), copy_model(discriminator), real, noise, STEP_RATE)
+    got = call(fn, generator, discriminator, real, noise, STEP_RATE)
+    if not isinstance(got, tuple) or len(got) != 4:
+        raise CheckFailed("Return four things: (discriminator's loss, generator's loss, generator, discriminator).")
+    d_loss, g_loss, new_generator, new_discriminator = got
+    expect_number(
+        "discriminator's loss",
+        d_loss,
+        expected[0],
+        "L_D = mean softplus(−D(x)) + mean softplus(D(G(z))): real fragments labelled 1, generated ones 0.",
+    )
+    expect_step(
+        "discriminator",
+        d_before,
+        new_discriminator,
+        expected[2],
+        STEP_RATE,
+        "Its step goes down the gradient of L_D with respect to its own weights, once (the generator's fragments "
+        "are only an input to it here), and the generator's step must leave it alone.",
+    )
+    expect_number(
+        "generator's loss",
+        g_loss,
+        expected[1],
+        "The non-saturating L_G = mean softplus(−D(G(z))), with the discriminator as it is after its own step.",
+    )
+    expect_step(
+        "generator",
+        g_before,
+        new_generator,
+        expected[3],
+        STEP_RATE,
+        "Its step goes down the gradient of L_G with respect to the generator's weights, through the discriminator "
+        "as updated, and leaves the discriminator alone.",
+    )
+    return (
+        f"L_D = {expected[0]:.4f} and L_G = {expected[1]:.4f} on the check's batch, and each player stepped down the "
+        "gradient of its own loss only, the discriminator first."
+    )
