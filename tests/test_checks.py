@@ -76,6 +76,7 @@ REFERENCES = {
     "08.1": metric.frame_nll,
     "08.2": metric.frame_accuracy,
     "08.3": lambda keys, hidden: models.made_masks(keys, hidden)[:2],
+    "08.4": lambda frames, hidden, steps: _trained_made(frames, hidden, steps),
     "09.1": lambda x, kernel, bias, dilation: convolution.conv1d(x, kernel, bias, padding="causal", dilation=dilation),
     "09.2": lambda kernel_size, dilations: convolution.receptive_field(
         [kernel_size] * len(dilations), dilations=dilations
@@ -227,6 +228,25 @@ def _vae_step(encoder, decoder, ids, noise, free_nats, rate, on_the_total=False,
     if update:
         tf.keras.optimizers.SGD(rate).apply_gradients(zip(tape.gradient(loss, weights), weights))
     return float(loss), float(reconstruction), float(kl), encoder, decoder
+
+
+def _trained_made(frames, hidden, steps, masked=True):
+    """Exercise 08.4 with the package's masked layer; `masked=False` trains the same network without its masks."""
+    import keras
+
+    layer = models.keras_objects()["MaskedDense"]
+    x = keras.Input((88,))
+    made_in = layer(hidden, "to_hidden", hidden) if masked else keras.layers.Dense(hidden)
+    made_out = layer(88, "to_output", hidden) if masked else keras.layers.Dense(88)
+    direct = layer(88, "direct", hidden, use_bias=False) if masked else keras.layers.Dense(88, use_bias=False)
+    a = keras.layers.Activation("relu")(made_in(x))
+    made = keras.Model(x, keras.layers.Activation("sigmoid")(keras.layers.Add()([made_out(a), direct(x)])))
+    made.compile(optimizer=keras.optimizers.Adam(0.01), loss="binary_crossentropy")
+    frames = np.asarray(frames, np.float32)
+    batches = np.random.default_rng(0).integers(0, len(frames), steps * 64)
+    made.fit(frames[batches], frames[batches], batch_size=64, epochs=1, verbose=0)
+    names = {"W_in": (made_in, 0), "b_in": (made_in, 1), "W_out": (made_out, 0), "b_out": (made_out, 1)}
+    return {**{k: layer.get_weights()[i] for k, (layer, i) in names.items()}, "W_direct": direct.get_weights()[0]}
 
 
 def _rnn_step_without_bias(x_t, h_prev, W_x, W_h, b):
@@ -508,6 +528,21 @@ WRONG_ANSWERS = {
             lambda keys, hidden: models.made_masks(keys, hidden)[1:],
             r"With 4 keys and 6 hidden units the input → hidden mask is not right",
         )
+    ],
+    "08.4": [
+        (  # trained without its masks: it reads each key off its input, and is caught once the masks are applied
+            lambda frames, hidden, steps: _trained_made(frames, hidden, steps, masked=False),
+            r"with the course's masks applied to your weights, the MADE scores \d+\.\d+ nats a frame; it should score "
+            r"below 9\.5\. Without the masks your weights score far better",
+        ),
+        (
+            lambda frames, hidden, steps: _trained_made(frames, hidden, 5),
+            r"the MADE scores \d+\.\d+ nats a frame; it should score below 9\.5\. Train it longer",
+        ),
+        (
+            lambda frames, hidden, steps: {"W_in": np.zeros((88, hidden))},
+            r"Return the weights as a dict of these shapes",
+        ),
     ],
     "09.1": [
         (  # the dilation forgotten

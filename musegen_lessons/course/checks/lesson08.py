@@ -1,4 +1,5 @@
-"""Checks of the exercises in lesson 08_polyphony.
+"""Checks of the exercises in lesson 08_polyphony: the frame NLL and accuracy, the MADE masks, and a MADE trained in
+Keras, judged by the held-out NLL its weights give with the masks applied.
 
 Lesson: 08_polyphony
 """
@@ -100,3 +101,73 @@ def check_made_masks(fn):
 
 def _pitches(frames):
     return [frame_to_pitches(f) for f in frames] if frames.ndim > 1 else frame_to_pitches(frames)
+
+
+# Exercise 08.4: the MADE's size and training in the check, and the held-out frame NLL (nats) it must then beat. Each
+# key on its own, as often as it sounds in training (the frequency baseline), scores about 11.0 nats on the
+# validation frames; the MADE of the solution reaches about 8 in these steps.
+MADE_HIDDEN, MADE_STEPS, MADE_TARGET = 128, 1500, 9.5
+MADE_WEIGHTS = {"W_in": ("keys", "hidden"), "b_in": ("hidden",), "W_out": ("hidden", "keys"), "b_out": ("keys",)}
+MADE_WEIGHTS["W_direct"] = ("keys", "keys")
+
+
+def made_frames():
+    """The benchmark's training frames and its validation frames, each (frames, 88) of 0/1 as uint8."""
+    from musegen_lessons.corpora.jsb import load_frame_split
+
+    split = load_frame_split(quick=False, progress=False)
+    return tuple(np.concatenate(split.pieces[name]).astype(np.uint8) for name in ("train", "valid"))
+
+
+def made_probabilities(weights, frames, hidden=MADE_HIDDEN, masked=True):
+    """p(key k sounds | the keys below k) for every key of every frame, from a MADE's weights with the course's masks
+    applied here (so that weights trained without them are judged as they would really be used); `masked=False`
+    uses every weight, as a network trained without its masks would."""
+    to_hidden, to_output, direct = made_masks(PIANO_KEYS, hidden) if masked else (1.0, 1.0, 1.0)
+    frames = np.asarray(frames, np.float64)
+    units = np.maximum(frames @ (weights["W_in"] * to_hidden) + weights["b_in"], 0.0)
+    logits = units @ (weights["W_out"] * to_output) + weights["b_out"] + frames @ (weights["W_direct"] * direct)
+    return 1.0 / (1.0 + np.exp(-logits))
+
+
+@exercise(
+    "08.4",
+    "my_train_made",
+    "a MADE in Keras: masked layers, trained",
+    setup="import keras\nimport numpy as np\n\nfrom musegen_lessons.families.polyphony import models",
+    references=(
+        "musegen_lessons.families.polyphony.models.build_frame_model",
+        "musegen_lessons.families.polyphony.models.keras_objects",
+    ),
+)
+def check_train_made(fn):
+    training, held_out = made_frames()
+    weights = call(fn, training, MADE_HIDDEN, MADE_STEPS)
+    sizes = {"keys": PIANO_KEYS, "hidden": MADE_HIDDEN}
+    wanted = {name: tuple(sizes[axis] for axis in axes) for name, axes in MADE_WEIGHTS.items()}
+    if not isinstance(weights, dict) or {k: np.shape(v) for k, v in weights.items()} != wanted:
+        shown = {k: np.shape(v) for k, v in weights.items()} if isinstance(weights, dict) else type(weights).__name__
+        raise CheckFailed(f"Return the weights as a dict of these shapes: {wanted}; yours: {shown}.")
+    weights = {name: np.asarray(value, np.float64) for name, value in weights.items()}
+
+    def scored(masked):
+        probabilities = made_probabilities(weights, held_out, masked=masked)
+        return float(np.mean(frame_nll(np.clip(probabilities, 1e-7, 1 - 1e-7), held_out)))
+
+    nll = scored(masked=True)
+    if nll > MADE_TARGET:
+        if scored(masked=False) < nll / 4:
+            why = (
+                "Without the masks your weights score far better: the network learned to read each key from itself "
+                "or from keys above it. Multiply each kernel by its mask inside the layer, in training too."
+            )
+        else:
+            why = "Train it longer or with a larger step, with the masks applied in training."
+        raise CheckFailed(
+            f"On the validation frames, with the course's masks applied to your weights, the MADE scores {nll:.2f} "
+            f"nats a frame; it should score below {MADE_TARGET}. {why}"
+        )
+    return (
+        f"{nll:.2f} nats a frame on the validation frames, with the masks applied, below {MADE_TARGET}: each key "
+        "predicted from the keys below it alone, and better than each key on its own."
+    )
