@@ -65,7 +65,7 @@ REFERENCES = {
         if counts.sum()
         else lower
     ),
-    "06.1": lambda p, temperature: (lambda q: q / q.sum())(np.asarray(p, float) ** (1 / temperature)),
+    "06.1": lambda p, entropy: _temperature_for(p, entropy),
     "06.2": lambda p, k: _top_k(np.asarray(p, float), k),
     "06.3": lambda: _outside_the_key_measured(),
     "06.4": lambda tokens, tempo_bpm: midi.notes_to_midi(encoding.tokens_to_notes(tokens), tempo_bpm=tempo_bpm),
@@ -78,9 +78,7 @@ REFERENCES = {
     "08.3": lambda keys, hidden: models.made_masks(keys, hidden)[:2],
     "08.4": lambda frames, hidden, steps: _trained_made(frames, hidden, steps),
     "09.1": lambda x, kernel, bias, dilation: convolution.conv1d(x, kernel, bias, padding="causal", dilation=dilation),
-    "09.2": lambda kernel_size, dilations: convolution.receptive_field(
-        [kernel_size] * len(dilations), dilations=dilations
-    ),
+    "09.2": lambda kernel_size, span: [kernel_size**layer for layer in range(math.ceil(math.log(span, kernel_size)))],
     "09.5": audio.mu_law_encode,
     "09.6": audio.mu_law_decode,
     "09.3": lambda channels, dilation: _residual_block(channels, dilation),
@@ -247,6 +245,17 @@ def _trained_made(frames, hidden, steps, masked=True):
     made.fit(frames[batches], frames[batches], batch_size=64, epochs=1, verbose=0)
     names = {"W_in": (made_in, 0), "b_in": (made_in, 1), "W_out": (made_out, 0), "b_out": (made_out, 1)}
     return {**{k: layer.get_weights()[i] for k, (layer, i) in names.items()}, "W_direct": direct.get_weights()[0]}
+
+
+def _temperature_for(p, entropy):
+    """Exercise 06.1 by bisection on log T, the entropy rising with T."""
+    from musegen_lessons.course.checks.lesson06 import tempered_entropy
+
+    low, high = 1e-3, 1e3
+    for _ in range(100):
+        middle = math.sqrt(low * high)
+        low, high = (middle, high) if tempered_entropy(p, middle) < entropy else (low, middle)
+    return math.sqrt(low * high)
 
 
 def _rnn_step_without_bias(x_t, h_prev, W_x, W_h, b):
@@ -467,10 +476,12 @@ WRONG_ANSWERS = {
         ),
     ],
     "06.1": [
-        (
-            lambda p, temperature: (lambda q: q / q.sum())(np.asarray(p, float) ** temperature),
-            r"With temperature 0\.5 on \[0\.0\d+, ",
-        )
+        (  # the search run the wrong way: a higher temperature taken for a lower entropy
+            lambda p, entropy: 1 / _temperature_for(p, entropy),
+            r"For a distribution over 35 tokens \(entropy \d\.\d+ nats at T = 1\) and a target of \d\.\d+ nats, your "
+            r"temperature [\d.]+ gives",
+        ),
+        (lambda p, entropy: 1.0, r"your temperature 1 gives"),
     ],
     "06.2": [(_top_k_plus_one, r"With k = 1 on 35 tokens: expected")],
     "06.3": [
@@ -555,10 +566,15 @@ WRONG_ANSWERS = {
         ),
     ],
     "09.2": [
-        (lambda kernel_size, dilations: 2 ** len(dilations), r"\(3, \[1, 2, 4\]\) the answer is 15, yours was 8"),
-        (  # the dilations forgotten
-            lambda kernel_size, dilations: 1 + (kernel_size - 1) * len(dilations),
-            r"\(2, \[1, 2, 4, 8\]\) the answer is 16, yours was 5",
+        (  # doubling, whatever the kernel size: right for K = 2, too many layers for K = 3
+            lambda kernel_size, span: [2**layer for layer in range(math.ceil(math.log2(span)))],
+            r"For kernel size 3 and a span of 27 steps your dilations \[1, 2, 4, 8, 16\] hear the whole span with 5 "
+            r"layers; 3 suffice",
+        ),
+        (
+            lambda kernel_size, span: [1, 4, 16],
+            r"For kernel size 2 and a span of 64 steps your dilations \[1, 4, 16\] leave blind spots: the output never "
+            r"hears the steps 2, 3, 6",
         ),
     ],
     "09.5": [

@@ -14,7 +14,6 @@ from musegen_lessons.course.checks import (
     agreement,
     call,
     call_for_predictions,
-    describe,
     exercise,
 )
 from musegen_lessons.evaluation.comparison import compare_shares
@@ -41,16 +40,39 @@ def _compare(what, got, expected):
         )
 
 
-@exercise("06.1", "my_apply_temperature", "temperature", setup=NUMPY)
-def check_apply_temperature(fn):
-    for p in _distributions():
-        for temperature in (0.5, 1.0, 2.0):
-            with np.errstate(divide="ignore"):
-                expected = np.where(p > 0, p ** (1 / temperature), 0.0)
-            expected = expected / expected.sum()
-            what = f"With temperature {temperature} on {describe(np.round(p, 3).tolist())}"
-            _compare(what, call(fn, p.copy(), temperature), expected)
-    return "below 1 the likely tokens grow likelier; above 1 the distribution flattens."
+def tempered_entropy(probabilities, temperature):
+    """The entropy in nats of a distribution after a temperature: −Σ q ln q, q ∝ p^(1/T), zeros left out."""
+    p = np.asarray(probabilities, dtype=np.float64)
+    p = p[p > 0]
+    logits = np.log(p) / temperature
+    q = np.exp(logits - logits.max())
+    q /= q.sum()
+    return float(-np.sum(q * np.log(np.maximum(q, 1e-300))))
+
+
+@exercise(
+    "06.1", "my_temperature_for", "choose the temperature that gives a distribution a stated entropy", setup=NUMPY
+)
+def check_temperature_for(fn):
+    for p in _distributions()[:-1]:  # not the uniform one, whose entropy no temperature changes
+        most = np.log(np.count_nonzero(p))
+        for share in (0.25, 0.6, 0.95):
+            target = share * most
+            temperature = call(fn, p.copy(), target)
+            if not isinstance(temperature, (int, float, np.floating)) or not temperature > 0:
+                raise CheckFailed(f"Return one temperature, a number above 0, not {temperature!r}.")
+            reached, tokens = tempered_entropy(p, float(temperature)), np.count_nonzero(p)
+            if abs(reached - target) > 0.01:
+                raise CheckFailed(
+                    f"For a distribution over {tokens} tokens (entropy {tempered_entropy(p, 1.0):.3f} "
+                    f"nats at T = 1) and a target of {target:.3f} nats, your temperature {float(temperature):.4g} "
+                    f"gives {reached:.3f}. The entropy grows with T, from 0 (greedy) towards ln {tokens} = "
+                    f"{most:.3f} (uniform): search for the T that meets the target."
+                )
+    return (
+        "the entropy rises with the temperature, from 0 near T = 0 to ln V as T grows, so a search (bisection) finds "
+        "the temperature for any target between: a sampler can be set by how varied it should be, not by a number."
+    )
 
 
 @exercise("06.2", "my_top_k", "top-k filtering", setup=NUMPY)

@@ -10,7 +10,7 @@ import warnings
 import numpy as np
 
 from musegen_lessons.corpora.bundled import load_chorale
-from musegen_lessons.course.checks import NUMPY, CheckFailed, call, exercise, expect_equal
+from musegen_lessons.course.checks import NUMPY, CheckFailed, call, describe, exercise
 from musegen_lessons.course.checks.behaviour import expect_causal, expect_model, outputs_of
 from musegen_lessons.course.checks.lesson03 import compare, keras_layer, real_inputs
 from musegen_lessons.music.audio import mu_law_decode, mu_law_encode, render_audio
@@ -42,35 +42,52 @@ def check_dilated_causal_conv(fn):
     )
 
 
+def heard_offsets(kernel_size, dilations):
+    """How far back (0 = the present) the last output of a stack of causal convolutions hears: every sum of one tap
+    offset per layer, k·d_l with 0 ≤ k < kernel_size."""
+    offsets = {0}
+    for dilation in dilations:
+        offsets = {o + k * dilation for o in offsets for k in range(kernel_size)}
+    return offsets
+
+
 @exercise(
     "09.2",
-    "my_dilated_receptive_field",
-    "the receptive field of a dilated stack",
+    "my_dilations",
+    "design a dilated stack: hear every step of a span, in as few layers as possible",
     setup=NUMPY,
     references=(
+        "musegen_lessons.families.wavenet.doubling_dilations",
         "musegen_lessons.layers.convolution.receptive_field",
-        "musegen_lessons.families.wavenet.wavenet_receptive_field",
     ),
 )
-def check_dilated_receptive_field(fn):
-    cases = [
-        (2, [1]),
-        (2, [1, 2, 4, 8]),
-        (2, [1, 2, 4, 8, 16, 32]),
-        (3, [1, 2, 4]),
-        (2, [1, 1, 1]),
-        (2, [1, 2, 4, 1, 2, 4]),
-        (5, [1, 2, 4, 8]),
-        (1, [4, 8]),
-    ]
-    for kernel_size, dilations in cases:
-        expect_equal(
-            fn,
-            (kernel_size, dilations),
-            1 + (kernel_size - 1) * sum(dilations),
-            "Each layer reaches (kernel_size - 1) x its dilation steps further back than the layer below it.",
-        )
-    return "dilations 1, 2, …, 2^(L−1) with kernel 2 see 2^L steps: six layers, 64 sixteenth notes, four bars."
+def check_dilations(fn):
+    for kernel_size, span in [(2, 64), (2, 16), (2, 100), (3, 27), (4, 64), (3, 10)]:
+        dilations = call(fn, kernel_size, span)
+        if not isinstance(dilations, (list, tuple)) or not all(
+            isinstance(d, (int, np.integer)) and d >= 1 for d in dilations
+        ):
+            raise CheckFailed(f"Return a list of whole-number dilations, one per layer, at least 1; not {dilations!r}.")
+        heard = heard_offsets(kernel_size, dilations)
+        blind = [offset for offset in range(span) if offset not in heard]
+        fewest = int(np.ceil(np.log(span) / np.log(kernel_size) - 1e-9))
+        given = f"For kernel size {kernel_size} and a span of {span} steps your dilations {describe(list(dilations))}"
+        if blind:
+            shown = ", ".join(map(str, blind[:6])) + (", ..." if len(blind) > 6 else "")
+            raise CheckFailed(
+                f"{given} leave blind spots: the output never hears the steps {shown} back. Each layer can only add "
+                "multiples of its dilation to what the layers below hear."
+            )
+        if len(dilations) > fewest:
+            raise CheckFailed(
+                f"{given} hear the whole span with {len(dilations)} layers; {fewest} suffice. Each layer can multiply "
+                f"the number of steps the stack hears by the kernel size, {kernel_size}, if its dilation is what the "
+                "layers below it already hear."
+            )
+    return (
+        "the fewest layers, no blind spot: the dilations multiply by the kernel size at each layer (1, 2, 4, ... for "
+        "kernel size 2), and the stack hears K^L steps."
+    )
 
 
 def _sound():
