@@ -442,9 +442,7 @@ WRONG_ANSWERS = {
         ),
         (lambda model, sequences, steps: model, r"the held-out NLL is 3\.\d+ .* It has hardly changed"),
         (
-            lambda model, sequences, steps: _trained(
-                _specified_model(model.layers[-1].units, units=128), sequences, steps
-            ),
+            lambda model, sequences, steps: _specified_model(model.layers[-1].units, units=128),
             r"Return the model you were given, trained",
         ),
     ],
@@ -941,6 +939,12 @@ def test_a_made_mask_that_lets_a_key_hear_itself_is_caught():
 
     status, said = evaluate(find_exercise("08.3"), leaky)
     assert status == FAILED and "hidden → output" in said
+
+
+def test_every_kind_is_given_to_an_exercise_that_exists():
+    from musegen_lessons.course.checks import KINDS
+
+    assert set(KINDS) <= {e.id for e in exercises()} and PREDICTIONS <= set(KINDS)
 
 
 def test_the_predictions_are_the_exercises_that_ask_for_one():

@@ -128,12 +128,12 @@ def _top_level_names(source):
 
 
 def exercise_table():
-    """A Markdown table of every exercise: the set-up its answer may rely on, and its references."""
-    rows = ["| exercise | the answer may rely on | its references |", "|---|---|---|"]
+    """A Markdown table of every exercise: what it asks for, the set-up its answer may rely on, and its references."""
+    rows = ["| exercise | it asks for | the answer may rely on | its references |", "|---|---|---|---|"]
     for ex in exercises():
         setup = "; ".join(f"`{line}`" for line in ex.setup.splitlines() if line) or "its own cell only"
         references = ", ".join(f"`{r.removeprefix('musegen_lessons.')}`" for r in ex.references) or "—"
-        rows.append(f"| {ex.id} {ex.title} | {setup} | {references} |")
+        rows.append(f"| {ex.id} {ex.title} | {ex.kind} | {setup} | {references} |")
     return "\n".join(rows)
 
 

@@ -136,7 +136,13 @@ def sequences_nll(model, sequences, batch_size=256):
         sequences: (N, L + 1) int token ids, e.g. `MelodyDataset.sequences(split)`.
     """
     sequences = np.asarray(sequences)
-    probabilities = np.asarray(model.predict(sequences[:, :-1], batch_size=batch_size, verbose=0), dtype=np.float64)
+    # called batch by batch, not through `predict`, which compiles a new function for every new model it is given
+    probabilities = np.concatenate(
+        [
+            np.asarray(model(sequences[i : i + batch_size, :-1], training=False))
+            for i in range(0, len(sequences), batch_size)
+        ]
+    ).astype(np.float64)
     chosen = np.take_along_axis(probabilities, sequences[:, 1:, None], axis=-1)
     return float(-np.mean(np.log(np.maximum(chosen, 1e-12))))
 

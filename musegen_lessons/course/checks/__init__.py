@@ -45,6 +45,18 @@ class UsesReference(BaseException):
         self.name = name
 
 
+# What an exercise asks of the student, for the instructor's table (`musegen exercises`) and the course's balance.
+FORMULA = "a formula in code"  # an equation the lesson states, written as code
+ALGORITHM = "an algorithm"  # a procedure the lesson describes but does not spell out
+BUILD = "build or train"  # a network made or trained, judged by what it does
+DECIDE = "debug, design or predict"  # a bug found, a setting or design chosen, or a prediction made
+KINDS = {
+    **dict.fromkeys(("01.3", "03.7", "04.4", "07.1", "09.1", "10.5"), ALGORITHM),
+    **dict.fromkeys(("03.4", "05.3", "08.4", "09.3", "10.4", "11.3", "12.3"), BUILD),
+    **dict.fromkeys(("04.3", "05.4", "05.5", "06.1", "06.3", "09.2"), DECIDE),
+}
+
+
 class Answered(str):
     """What the check of a prediction returns: a message that gives the prediction, the measurement and whether they
     agree. An honest wrong prediction is part of the exercise, so it is graded "answered", never "failed"."""
@@ -61,6 +73,11 @@ class Exercise:
     run: object
     setup: str = ""
     references: tuple = ()
+
+    @property
+    def kind(self):
+        """What the exercise asks for: FORMULA, ALGORITHM, BUILD or DECIDE (the table `KINDS`)."""
+        return KINDS.get(self.id, FORMULA)
 
     @property
     def lesson_number(self):

@@ -10,7 +10,7 @@ A training-step exercise gets small models and a batch from the check and hands 
 after one step of plain gradient descent; the check takes the same step itself, on copies, and compares the losses
 and the gradient each weight's move implies.
 
-Lesson: 00_welcome (how exercises are checked); used by the checks of lessons 05, 09, 10, 11 and 12
+Lesson: 00_welcome (how exercises are checked); used by the checks of lessons 05 and 09 to 12
 """
 
 import numpy as np

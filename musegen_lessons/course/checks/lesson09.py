@@ -227,5 +227,5 @@ def delayed_copy_accuracy(block, channels, dilation, steps=32, examples=2048, se
         warnings.filterwarnings("ignore", message="Gradients do not exist")
         model.fit(x, y, batch_size=64, epochs=3, verbose=0)
     x, y = tokens(256)
-    predicted = np.asarray(model.predict(x, verbose=0)).argmax(axis=-1)
+    predicted = np.asarray(model(x, training=False)).argmax(axis=-1)
     return float(np.mean(predicted[:, dilation:] == y[:, dilation:]))

@@ -215,4 +215,4 @@ def first_token_accuracy(block, width, vocab_size=12, steps=24, examples=4096, s
     x, y = sequences(examples)
     model.fit(x, y, batch_size=64, epochs=3, verbose=0)
     x, y = sequences(256)
-    return float(np.mean(np.asarray(model.predict(x, verbose=0)).argmax(axis=-1) == y))
+    return float(np.mean(np.asarray(model(x, training=False)).argmax(axis=-1) == y))
