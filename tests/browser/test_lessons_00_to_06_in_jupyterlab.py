@@ -31,7 +31,7 @@ def test_lesson_05_draws_the_training_and_the_ppm_systems_on_the_published_proto
     open_and_run(page, lab, "05_keras_model.ipynb")
     assert page.get_by_text("Pearce 2005, Table 6.7").count() >= 1, "the published table is missing"
     # figures: the learning curves, onsets by position in the bar, PPM's two models on one melody
-    check_lesson_page(page, waiting=6, figures=3)
+    check_lesson_page(page, "05_keras_model", figures=3)
 
 
 def test_lesson_06_composer_generates_score_sound_and_midi(page, lab):
@@ -54,20 +54,20 @@ def test_lesson_06_composer_generates_score_sound_and_midi(page, lab):
 
 
 # What each lesson's page must show once run, beyond the checks of every lesson (notebook_page.check_lesson_page):
-# exercises waiting for an answer, and at least so many engraved scores, figures and players.
+# at least so many engraved scores, figures and players.
 LESSON_PAGES = {
     # scores: the chorale's soprano as found and moved to C major or A minor; figures: the corpus's statistics,
     # the windows; players: the chorale before and after cleaning
-    "02_preprocessing": dict(waiting=3, scores=2, figures=2, players=2),
+    "02_preprocessing": dict(scores=2, figures=2, players=2),
     # figures: gradient descent at three learning rates, padding, the onset and third detectors; player: the
     # one-token network's melody
-    "03_cnn_equation": dict(waiting=7, figures=4, players=1),
+    "03_cnn_equation": dict(figures=4, players=1),
     # figures: tanh and sigmoid, the vanishing gradient, the forget gate's memory
-    "04_rnn_equation": dict(waiting=5, figures=3),
+    "04_rnn_equation": dict(figures=3),
 }
 
 
 @pytest.mark.parametrize("lesson", LESSON_PAGES)
 def test_a_lesson_runs_and_shows_its_scores_figures_and_players(page, lab, lesson):
     open_and_run(page, lab, f"{lesson}.ipynb")
-    check_lesson_page(page, **LESSON_PAGES[lesson])
+    check_lesson_page(page, lesson, **LESSON_PAGES[lesson])

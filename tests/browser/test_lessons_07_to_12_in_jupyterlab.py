@@ -23,28 +23,28 @@ def test_lesson_07_blind_listening_plays_pairs_and_reveals_the_score_at_the_end(
 
 
 # What each lesson's page must show once run, beyond the checks of every lesson (notebook_page.check_lesson_page):
-# exercises waiting for an answer, and at least so many engraved scores, figures and players.
+# at least so many engraved scores, figures and players.
 LESSON_PAGES = {
     # figures: a chorale's frames, MADE's masks, the learning curves, the two models' samples; players: a chorale
     # as sung, the two models' samples, the chorale finished from a held-out opening
-    "08_polyphony": dict(waiting=3, scores=1, figures=4, players=4),
+    "08_polyphony": dict(scores=1, figures=4, players=4),
     # figures: the gradients, the learning curve, time per step, the sound's waveform and spectrogram; players: the
     # melody, the quiet chorale quantised two ways, and the second of sound the WaveNet wrote
-    "09_wavenet": dict(waiting=5, scores=1, figures=4, players=4),
+    "09_wavenet": dict(scores=1, figures=4, players=4),
     # figures: √d, the sinusoids, memory, the learning curves, the attention maps, the time per step
-    "10_transformer": dict(waiting=4, scores=1, figures=6, players=1),
+    "10_transformer": dict(scores=1, figures=6, players=1),
     # scores: the training fragments and the two kept generators' fragments; figures: D* on the toy, the two
     # losses' slopes, the losses and snapshots of both GANs, the benchmark's curves; players: real fragments, the
     # plain GAN at three points, WGAN-GP live, the two kept generators
-    "11_gan": dict(waiting=4, scores=3, figures=7, players=7),
+    "11_gan": dict(scores=3, figures=7, players=7),
     # scores: the walk through the map, the walk through note space, the samples from the prior; figures: the
     # learning curves, the attribute vector; players: both walks, the prior's samples, the attribute vector's
     # three versions
-    "12_vae": dict(waiting=3, scores=3, figures=2, players=4),
+    "12_vae": dict(scores=3, figures=2, players=4),
 }
 
 
 @pytest.mark.parametrize("lesson", LESSON_PAGES)
 def test_a_lesson_runs_and_shows_its_scores_figures_and_players(page, lab, lesson):
     open_and_run(page, lab, f"{lesson}.ipynb")
-    check_lesson_page(page, **LESSON_PAGES[lesson])
+    check_lesson_page(page, lesson, **LESSON_PAGES[lesson])
