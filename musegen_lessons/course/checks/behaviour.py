@@ -111,3 +111,30 @@ def expect_step(what, before, after, gradients, learning_rate, hint):
                 f"{index} ({b.shape}) your step implies a gradient of {implied[where]:.5f}, the loss's is "
                 f"{right[where]:.5f}. {hint}"
             )
+
+
+def step_fragments(count=32):
+    """A batch of `count` real one-bar fragments of the chorales' training split (token lists, every 37th) and the
+    vocabulary: the data of the training-step checks."""
+    from musegen_lessons.corpora.dataset import build_dataset
+    from musegen_lessons.corpora.fragments import cut_fragments
+    from musegen_lessons.corpora.melodies import load_melodies
+
+    dataset = build_dataset(load_melodies("chorales", quick=False).pieces)
+    return cut_fragments(dataset.pieces["train"], bars=1)[::37][:count], dataset.vocabulary
+
+
+def fragment_writer(inputs, steps, tokens, activation):
+    """A small network from a vector (noise, or a code) to a softmax over `tokens` at each of `steps` steps: the
+    generator of the GAN step's check and the decoder of the VAE step's."""
+    import keras
+
+    return keras.Sequential(
+        [
+            keras.Input((inputs,)),
+            keras.layers.Dense(32, activation=activation),
+            keras.layers.Dense(steps * tokens),
+            keras.layers.Reshape((steps, tokens)),
+            keras.layers.Softmax(),
+        ]
+    )

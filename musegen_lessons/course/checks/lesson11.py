@@ -9,7 +9,13 @@ Lesson: 11_gan
 import numpy as np
 
 from musegen_lessons.course.checks import NUMPY, CheckFailed, call, exercise, is_near
-from musegen_lessons.course.checks.behaviour import copy_model, expect_number, expect_step
+from musegen_lessons.course.checks.behaviour import (
+    copy_model,
+    expect_number,
+    expect_step,
+    fragment_writer,
+    step_fragments,
+)
 from musegen_lessons.course.checks.lesson03 import real_inputs
 from musegen_lessons.evaluation.copying import copy_rate
 from musegen_lessons.families.gan import discriminator_loss, generator_loss, penalty_from_gradients
@@ -177,24 +183,13 @@ def step_models(seed=0):
     fragments of the chorales (one-hot) and the noise for the generator: (generator, discriminator, real, noise)."""
     import keras
 
-    from musegen_lessons.corpora.dataset import build_dataset
-    from musegen_lessons.corpora.fragments import cut_fragments, fragments_to_one_hot
-    from musegen_lessons.corpora.melodies import load_melodies
+    from musegen_lessons.corpora.fragments import fragments_to_one_hot
 
-    dataset = build_dataset(load_melodies("chorales", quick=False).pieces)
-    fragments = cut_fragments(dataset.pieces["train"], bars=1)[::37][:STEP_FRAGMENTS]
-    real = fragments_to_one_hot(fragments, dataset.vocabulary)
+    fragments, vocabulary = step_fragments(STEP_FRAGMENTS)
+    real = fragments_to_one_hot(fragments, vocabulary)
     steps, tokens = real.shape[1:]
     keras.utils.set_random_seed(seed)
-    generator = keras.Sequential(
-        [
-            keras.Input((STEP_NOISE,)),
-            keras.layers.Dense(32, activation="relu"),
-            keras.layers.Dense(steps * tokens),
-            keras.layers.Reshape((steps, tokens)),
-            keras.layers.Softmax(),
-        ]
-    )
+    generator = fragment_writer(STEP_NOISE, steps, tokens, "relu")
     discriminator = keras.Sequential(
         [
             keras.Input((steps, tokens)),

@@ -8,7 +8,13 @@ Lesson: 12_vae
 import numpy as np
 
 from musegen_lessons.course.checks import NUMPY, CheckFailed, call, exercise
-from musegen_lessons.course.checks.behaviour import copy_model, expect_number, expect_step
+from musegen_lessons.course.checks.behaviour import (
+    copy_model,
+    expect_number,
+    expect_step,
+    fragment_writer,
+    step_fragments,
+)
 from musegen_lessons.course.checks.lesson03 import compare
 from musegen_lessons.families.vae import (
     free_bits_kl,
@@ -106,14 +112,9 @@ def step_models(seed=0):
     gives [mean, log_variance], each (batch, latent); the decoder gives (batch, steps, tokens) probabilities."""
     import keras
 
-    from musegen_lessons.corpora.dataset import build_dataset
-    from musegen_lessons.corpora.fragments import cut_fragments
-    from musegen_lessons.corpora.melodies import load_melodies
-
-    dataset = build_dataset(load_melodies("chorales", quick=False).pieces)
-    fragments = cut_fragments(dataset.pieces["train"], bars=1)[::37][:32]
-    ids = np.array([dataset.vocabulary.encode(f) for f in fragments], np.int32)
-    steps, tokens = ids.shape[1], len(dataset.vocabulary)
+    fragments, vocabulary = step_fragments()
+    ids = np.array([vocabulary.encode(f) for f in fragments], np.int32)
+    steps, tokens = ids.shape[1], len(vocabulary)
     keras.utils.set_random_seed(seed)
     x = keras.Input((steps,), dtype="int32")
     hidden = keras.layers.Dense(32, activation="tanh")(keras.layers.Flatten()(keras.layers.Embedding(tokens, 8)(x)))
@@ -122,15 +123,7 @@ def step_models(seed=0):
     # codes away from the prior in two dimensions, so that two dimensions' KL lies below the allowance and two above
     kernel, _ = encoder.get_layer("mean").get_weights()
     encoder.get_layer("mean").set_weights([kernel, np.array([0.0, 0.5, 1.5, 2.5], np.float32)[:STEP_LATENT]])
-    decoder = keras.Sequential(
-        [
-            keras.Input((STEP_LATENT,)),
-            keras.layers.Dense(32, activation="tanh"),
-            keras.layers.Dense(steps * tokens),
-            keras.layers.Reshape((steps, tokens)),
-            keras.layers.Softmax(),
-        ]
-    )
+    decoder = fragment_writer(STEP_LATENT, steps, tokens, "tanh")
     noise = np.random.default_rng(seed).normal(size=(len(ids), STEP_LATENT)).astype(np.float32)
     return encoder, decoder, ids, noise
 
