@@ -26,7 +26,8 @@ lab: $(STAMP)
 	$(BIN)/jupyter lab notebooks/00_welcome.ipynb --ServerApp.ip=127.0.0.1 $(ROOT_FLAG)
 
 # Style first (seconds), then everything, as CI runs it: unit tests (the package's docstring examples among them), both
-# editions of every lesson in quick mode, the grader and the browser tests.
+# editions of every lesson in quick mode, the grader and the browser tests. Where Chromium runs the student edition in
+# JupyterLab, nbval leaves those notebooks to it (tests/browser/conftest.py).
 test: lint
 	MUSEGEN_QUICK=1 $(BIN)/python -m pytest tests notebooks solutions $(NBVAL) $(PARALLEL) -p no:cacheprovider \
 		--ignore=tests/browser/test_site.py

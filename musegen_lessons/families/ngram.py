@@ -73,10 +73,12 @@ class NGramModel:
     def fit(self, sequences, positions=None):
         """Count every n-gram in the sequences (iterables of token ids). Returns self."""
         for sequence, where in self._with_positions(sequences, positions):
-            sequence = [int(t) for t in sequence]
+            sequence = tuple(int(t) for t in sequence)
             for i, token in enumerate(sequence):
+                # the key a history is counted under: its tokens, after the position of step i when by position
+                place = (int(where[i]),) if self.by_position else ()
                 for j in range(min(i, self.order - 1) + 1):
-                    self.counts[j][self._context(sequence[i - j : i], where, i)][token] += 1
+                    self.counts[j][place + sequence[i - j : i]][token] += 1
         self._vectors, self._continuations = {}, None
         return self
 
@@ -87,6 +89,15 @@ class NGramModel:
             raise ChoiceError("This n-gram conditions on the position in the bar: give the position too.")
         history = tuple(int(t) for t in history)[-(self.order - 1) :] if self.order > 1 else ()
         place = (int(position),) if self.by_position else ()
+        # Melodies repeat their contexts (held notes above all), so each distribution is worked out once.
+        key = ("distribution", place + history)
+        if key not in self._vectors:
+            self._vectors[key] = self._smoothed(place, history)
+            self._vectors[key].setflags(write=False)  # shared by every caller: read-only, so none can change it
+        return self._vectors[key]
+
+    def _smoothed(self, place, history):
+        """The distribution after a history (its last order − 1 tokens) at a place (the position, or ()), smoothed."""
         if self.smoothing == "add-k":
             counts, total, _ = self._vector(len(history), place + history)
             return (counts + self.k) / (total + self.k * self.vocab_size)
@@ -141,10 +152,6 @@ class NGramModel:
         if [len(p) for p in positions] != [len(s) for s in sequences]:
             raise ChoiceError("Give one position per step of every sequence (`dataset.step_positions`).")
         return list(zip(sequences, positions))
-
-    def _context(self, history, where, i):
-        """The key a history is counted under: the tokens, after the position of step i when by position."""
-        return ((int(where[i]),) if self.by_position else ()) + tuple(history)
 
     def _continuation_vector(self, j, context):
         """Like `_vector`, with N₁₊(• context w), the number of different tokens that came before context + w, in

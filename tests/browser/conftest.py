@@ -3,6 +3,11 @@
 The lessons are copied to a temporary folder first, so that running them (and JupyterLab's autosave) never
 writes outputs into the student edition. The tests skip, saying why, where Chromium or Playwright is missing;
 `.ci/run` installs Chromium so that CI always runs them. Screenshots go to tests/browser/screenshots/.
+
+A test marked `runs_lesson("NN_name")` runs that lesson of the student edition top to bottom in quick mode and fails
+on any error output, which is everything nbval's run of the same notebook checks (`--nbval-lax` compares no
+outputs). Where both are collected, nbval's run of that notebook is deselected rather than run a second time;
+`make test-notebooks` and a run without Chromium still give every notebook to nbval.
 """
 
 import os
@@ -33,7 +38,15 @@ CHROMIUM_FLAGS = [
 ]
 
 
-def pytest_collection_modifyitems(items):
+def pytest_configure(config):
+    config.addinivalue_line("markers", "runs_lesson(name): the test runs this lesson of the student edition")
+
+
+def _is_browser_test(item):
+    return "browser" in str(item.fspath)
+
+
+def pytest_collection_modifyitems(config, items):
     reason = None
     if CHROMIUM is None:
         reason = "Chromium is not installed (Debian: apt-get install chromium); the browser tests need it"
@@ -44,8 +57,19 @@ def pytest_collection_modifyitems(items):
             reason = "the playwright package is not installed (pip install -e '.[dev]')"
     if reason:
         for item in items:
-            if "browser" in str(item.fspath):
+            if _is_browser_test(item):
                 item.add_marker(pytest.mark.skip(reason=reason))
+        return
+    run_here = {
+        f"{marker.args[0]}.ipynb"
+        for item in items
+        if _is_browser_test(item)
+        for marker in item.iter_markers("runs_lesson")
+    }
+    repeated = [item for item in items if item.path.parent == ROOT / "notebooks" and item.path.name in run_here]
+    if repeated:
+        config.hook.pytest_deselected(items=repeated)
+        items[:] = [item for item in items if item not in repeated]
 
 
 def _free_port():
@@ -117,3 +141,13 @@ def page(browser, request):
     SCREENSHOTS.mkdir(exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"{request.node.name}.png"), full_page=True)
     context.close()
+
+
+@pytest.fixture
+def lesson_page(page, lab, request):
+    """The page of the lesson the test is marked with (`runs_lesson`), opened in JupyterLab and run with Run All.
+    Taking the lesson from the mark keeps what is run and what nbval is spared the same."""
+    from notebook_page import open_and_run
+
+    open_and_run(page, lab, f"{request.node.get_closest_marker('runs_lesson').args[0]}.ipynb")
+    return page

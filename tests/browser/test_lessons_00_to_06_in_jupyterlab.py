@@ -3,11 +3,12 @@
 import base64
 
 import pytest
-from notebook_page import audio_durations, check_lesson_page, error_outputs, open_and_run, png_figures, svg_images
+from notebook_page import audio_durations, check_lesson_page, error_outputs, png_figures, svg_images
 
 
-def test_lesson_00_checks_the_environment_and_plays_sound(page, lab):
-    open_and_run(page, lab, "00_welcome.ipynb")
+@pytest.mark.runs_lesson("00_welcome")
+def test_lesson_00_checks_the_environment_and_plays_sound(lesson_page):
+    page = lesson_page
     assert error_outputs(page) == []
     assert page.get_by_text("Sound will be played with").count() >= 1
     assert page.get_by_text("MuseGen Lessons").count() >= 1
@@ -16,8 +17,9 @@ def test_lesson_00_checks_the_environment_and_plays_sound(page, lab):
     assert page.errors == []
 
 
-def test_lesson_01_shows_an_engraved_score_and_a_piano_roll(page, lab):
-    open_and_run(page, lab, "01_representation.ipynb")
+@pytest.mark.runs_lesson("01_representation")
+def test_lesson_01_shows_an_engraved_score_and_a_piano_roll(lesson_page):
+    page = lesson_page
     assert error_outputs(page) == []
     scores = svg_images(page)
     assert scores and any('class="note"' in svg for svg in scores), "no engraved score with note heads"
@@ -27,15 +29,17 @@ def test_lesson_01_shows_an_engraved_score_and_a_piano_roll(page, lab):
     assert page.errors == []
 
 
-def test_lesson_05_draws_the_training_and_the_ppm_systems_on_the_published_protocol(page, lab):
-    open_and_run(page, lab, "05_keras_model.ipynb")
+@pytest.mark.runs_lesson("05_keras_model")
+def test_lesson_05_draws_the_training_and_the_ppm_systems_on_the_published_protocol(lesson_page):
+    page = lesson_page
     assert page.get_by_text("Pearce 2005, Table 6.7").count() >= 1, "the published table is missing"
     # figures: the learning curves, onsets by position in the bar, PPM's two models on one melody
     check_lesson_page(page, "05_keras_model", figures=3)
 
 
-def test_lesson_06_composer_generates_score_sound_and_midi(page, lab):
-    open_and_run(page, lab, "06_generation.ipynb")
+@pytest.mark.runs_lesson("06_generation")
+def test_lesson_06_composer_generates_score_sound_and_midi(lesson_page):
+    page = lesson_page
     assert error_outputs(page) == []
     generate = page.get_by_role("button", name="Generate")
     generate.wait_for(timeout=30_000)
@@ -67,7 +71,6 @@ LESSON_PAGES = {
 }
 
 
-@pytest.mark.parametrize("lesson", LESSON_PAGES)
-def test_a_lesson_runs_and_shows_its_scores_figures_and_players(page, lab, lesson):
-    open_and_run(page, lab, f"{lesson}.ipynb")
-    check_lesson_page(page, lesson, **LESSON_PAGES[lesson])
+@pytest.mark.parametrize("lesson", [pytest.param(name, marks=pytest.mark.runs_lesson(name)) for name in LESSON_PAGES])
+def test_a_lesson_runs_and_shows_its_scores_figures_and_players(lesson_page, lesson):
+    check_lesson_page(lesson_page, lesson, **LESSON_PAGES[lesson])

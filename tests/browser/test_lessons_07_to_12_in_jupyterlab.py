@@ -1,11 +1,12 @@
 """Lessons 07 to 12 as a student sees them: opened in JupyterLab, run with Run All, looked at in Chromium."""
 
 import pytest
-from notebook_page import audio_durations, check_lesson_page, error_outputs, open_and_run
+from notebook_page import audio_durations, check_lesson_page, error_outputs
 
 
-def test_lesson_07_blind_listening_plays_pairs_and_reveals_the_score_at_the_end(page, lab):
-    open_and_run(page, lab, "07_evaluation.ipynb")
+@pytest.mark.runs_lesson("07_evaluation")
+def test_lesson_07_blind_listening_plays_pairs_and_reveals_the_score_at_the_end(lesson_page):
+    page = lesson_page
     assert error_outputs(page) == []
     assert page.get_by_text("Pair 1 of 6:").count() == 1
     for pair in range(6):
@@ -44,7 +45,6 @@ LESSON_PAGES = {
 }
 
 
-@pytest.mark.parametrize("lesson", LESSON_PAGES)
-def test_a_lesson_runs_and_shows_its_scores_figures_and_players(page, lab, lesson):
-    open_and_run(page, lab, f"{lesson}.ipynb")
-    check_lesson_page(page, lesson, **LESSON_PAGES[lesson])
+@pytest.mark.parametrize("lesson", [pytest.param(name, marks=pytest.mark.runs_lesson(name)) for name in LESSON_PAGES])
+def test_a_lesson_runs_and_shows_its_scores_figures_and_players(lesson_page, lesson):
+    check_lesson_page(lesson_page, lesson, **LESSON_PAGES[lesson])
