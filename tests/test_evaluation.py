@@ -5,7 +5,7 @@ import pytest
 
 from musegen_lessons.corpora.melodies import load_melodies
 from musegen_lessons.errors import MelodyError
-from musegen_lessons.evaluation import comparison, features, listening, sets
+from musegen_lessons.evaluation import comparison, features, likelihood, listening, sets
 from musegen_lessons.evaluation.copying import longest_shared_runs
 from musegen_lessons.music.encoding import HOLD, REST, excerpt
 from musegen_lessons.music.melody import Melody
@@ -303,3 +303,14 @@ def test_the_binomial_p_value_counts_every_score_at_least_as_good(correct, trial
 def test_impossible_counts_are_refused(arguments):
     with pytest.raises(ValueError):
         listening.binomial_p_value(*arguments)
+
+
+def test_a_change_counts_only_beyond_both_spreads_over_seeds_added_together():
+    assert likelihood.spread_verdict(1.0, 0.02, 0.97, 0.02) == "within the spread"
+    assert likelihood.spread_verdict(1.0, 0.02, 0.95, 0.02) == "better"
+    assert likelihood.spread_verdict(0.5, 0.01, 0.45, 0.01, lower_is_better=False) == "worse"
+    lower = likelihood.compare_over_seeds("the hidden layer", [0.70, 0.70, 0.70], [0.66, 0.65, 0.66])
+    assert lower.startswith("The hidden layer lowers the loss") and "larger than the two spreads" in lower
+    level = likelihood.compare_over_seeds("the hidden layer", [0.70, 0.69, 0.71], [0.69, 0.70, 0.68])
+    assert "within the spread" in level
+    assert "one seed" in likelihood.compare_over_seeds("the hidden layer", [0.7], [0.6])

@@ -147,6 +147,17 @@ def sequences_nll(model, sequences, batch_size=256):
     return float(-np.mean(np.log(np.maximum(chosen, 1e-12))))
 
 
+def spread_verdict(before, before_std, after, after_std, lower_is_better=True):
+    """ "better", "worse" or "within the spread": how a change moved a score's mean over seeds, counting only a
+    difference larger than the two settings' standard deviations over seeds added together.
+
+    Lesson: 03_cnn_equation, 05_keras_model (the benchmark's questions)
+    """
+    if abs(after - before) <= before_std + after_std:
+        return "within the spread"
+    return "better" if (after < before) == lower_is_better else "worse"
+
+
 def compare_over_seeds(change, before, after, unit="nats per token"):
     """A sentence comparing a loss over training seeds, before and after a change (lower is better).
 
@@ -168,9 +179,10 @@ def compare_over_seeds(change, before, after, unit="nats per token"):
     difference, spread = after.mean() - before.mean(), before.std() + after.std()
     if min(len(before), len(after)) < 2:
         return f"With {change} the loss goes {shown}: one seed, so no spread to judge the difference by."
-    if abs(difference) <= spread:
+    verdict = spread_verdict(before.mean(), before.std(), after.mean(), after.std())
+    if verdict == "within the spread":
         return f"With {change} the loss goes {shown}: the difference, {difference:+.3f}, is within the spread."
-    verdict = "lowers" if difference < 0 else "raises"
+    verdict = "lowers" if verdict == "better" else "raises"
     return (
         f"{change[0].upper()}{change[1:]} {verdict} the loss {shown}: a difference of {difference:+.3f}, larger "
         f"than the two spreads together ({spread:.3f})."

@@ -262,6 +262,8 @@ def benchmark_changes():
     two settings' standard deviations over seeds added together (a single run takes the kept setting's)."""
     import json
 
+    from musegen_lessons.evaluation.likelihood import spread_verdict
+
     path = BENCHMARK_RESULTS / "melody.json"
     if not path.is_file():
         raise CheckFailed(f"The benchmark's figures are not here ({path}): run `make bench` first.")
@@ -278,11 +280,7 @@ def benchmark_changes():
             )
         else:
             value, std = rows[setting][score], base_std
-        lower_is_better = score == "nll"
-        if abs(value - base) <= base_std + std:
-            verdict = "within the spread"
-        else:
-            verdict = "better" if (value < base) == lower_is_better else "worse"
+        verdict = spread_verdict(base, base_std, value, std, lower_is_better=score == "nll")
         spread = f" ± {std:.3f}" if setting in measured["spread_over_seeds"] else ", one run"
         changes[question] = (verdict, f"{base:.3f} ± {base_std:.3f} to {value:.3f}{spread}")
     return changes
