@@ -6,7 +6,7 @@ Lesson: 03_cnn_equation
 import numpy as np
 
 from musegen_lessons.corpora.bundled import load_chorale, melody_notes, soprano_part
-from musegen_lessons.course.checks import NUMPY, CheckFailed, call, exercise, expect_equal
+from musegen_lessons.course.checks import NUMPY, Answered, CheckFailed, call, exercise, expect_equal
 from musegen_lessons.layers.convolution import receptive_field
 from musegen_lessons.layers.dense import finite_difference
 from musegen_lessons.music.encoding import Vocabulary, notes_to_piano_roll, notes_to_tokens, one_hot
@@ -289,28 +289,89 @@ def check_max_pool1d(fn):
     return "equal to keras.layers.MaxPooling1D: the time axis shrinks by the pool size."
 
 
+# Exercise 03.8: a stack that reads four bars of a piano roll, 64 steps of 16th notes over 88 keys.
+STACK_STEPS, STACK_KEYS = 64, 88
+
+
+def bar_stack():
+    """The layers of exercise 03.8, not yet built: Conv1D (kernel 3), MaxPooling1D (2), Conv1D (3), Conv1D (5), with
+    ReLUs and 'valid' padding, as a first model of the piano roll might start."""
+    import keras
+
+    return [
+        keras.layers.Conv1D(16, 3, activation="relu"),
+        keras.layers.MaxPooling1D(2),
+        keras.layers.Conv1D(16, 3, activation="relu"),
+        keras.layers.Conv1D(16, 5, activation="relu"),
+    ]
+
+
+def sizes_and_strides(layers):
+    """The kernel (or pool) size and the stride of each Conv1D or MaxPooling1D layer: what the formula needs."""
+    return [
+        ((layer.kernel_size if hasattr(layer, "kernel_size") else layer.pool_size)[0], layer.strides[0])
+        for layer in layers
+    ]
+
+
+def gradient_receptive_field(layers, steps=STACK_STEPS, channels=STACK_KEYS, batch=32, seed=0):
+    """The input steps that the last output step of a stack of layers depends on, measured with tf.GradientTape:
+    those where the gradient of that output step (summed over its channels) is not zero, for any of a batch of
+    random inputs. One input may miss some: max pooling passes the gradient only to the largest value of each
+    window, channel by channel, and a ReLU none where it gives 0."""
+    import keras
+    import tensorflow as tf
+
+    keras.utils.set_random_seed(seed)
+    model = keras.Sequential([keras.Input((steps, channels)), *layers])
+    x = tf.constant(np.random.default_rng(seed).normal(size=(batch, steps, channels)).astype(np.float32))
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        last = tf.reduce_sum(model(x)[:, -1])
+    return np.flatnonzero(np.abs(np.asarray(tape.gradient(last, x))).sum(axis=(0, 2)) > 0)
+
+
+def _field_mistakes(sizes, strides):
+    """{a wrong receptive field: the slip that gives it} for the usual slips with a pooling layer in a stack."""
+    pooled = [k != 1 and s != 1 for k, s in zip(sizes, strides)]  # the layers with a window and a stride
+    return {
+        receptive_field(sizes, [1] * len(sizes)): "every stride taken as 1 (the pooling's stride left out)",
+        receptive_field([k for k, p in zip(sizes, pooled) if not p]): "the pooling layer left out altogether",
+        receptive_field([1 if p else k for k, p in zip(sizes, pooled)], strides): (
+            "the pooling's stride but not its own window of 2 steps"
+        ),
+    }
+
+
 @exercise(
     "03.8",
-    "my_receptive_field",
-    "receptive field of a stack",
-    references=("musegen_lessons.layers.convolution.receptive_field",),
+    "my_receptive_field_prediction",
+    "predict, then measure: the receptive field of a stack",
+    references=("musegen_lessons.course.checks.lesson03.gradient_receptive_field",),
     setup=NUMPY,
 )
-def check_receptive_field(fn):
-
-    for kernel_sizes, strides in [
-        ([3], [1]),
-        ([3, 3], [1, 1]),
-        ([3, 3, 3], [1, 1, 1]),
-        ([3, 2], [1, 2]),
-        ([3, 2, 3], [1, 2, 1]),
-        ([5, 2, 5, 2], [1, 2, 1, 2]),
-        ([1], [1]),
-    ]:
-        expect_equal(
-            fn,
-            (kernel_sizes, strides),
-            receptive_field(kernel_sizes, strides),
-            "Each layer adds (k - 1) times the product of the strides of the layers below it.",
+def check_receptive_field_prediction(fn):
+    predicted = call(fn)
+    whole = isinstance(predicted, (int, np.integer)) and not isinstance(predicted, bool)
+    if not whole or not 1 <= predicted <= STACK_STEPS:
+        raise CheckFailed(
+            f"Predict one whole number of input steps, from 1 to {STACK_STEPS} (the stack reads {STACK_STEPS}), "
+            f"not {predicted!r}."
         )
-    return "three 3-wide layers see 7 steps; with a 2-pooling in between, two of them already see 8."
+    layers = bar_stack()
+    reached = gradient_receptive_field(layers)
+    measured = len(reached)
+    sizes, strides = zip(*sizes_and_strides(layers))
+    terms, jump = [], 1
+    for size, stride in zip(sizes, strides):
+        terms.append(f"({size} − 1)·{jump}")
+        jump *= stride
+    verdict = "right" if predicted == measured else f"not what was measured ({measured})"
+    slip = _field_mistakes(sizes, strides).get(int(predicted)) if predicted != measured else None
+    return Answered(
+        f"you predicted {predicted}, {verdict}{f': {predicted} is what the formula gives with {slip}' if slip else ''}."
+        f" Measured with tf.GradientTape: the gradient of the last output step reaches input steps {reached[0]} to "
+        f"{reached[-1]} of {STACK_STEPS}, {measured} steps (a 4/4 bar is 16 steps). By the formula, "
+        f"1 + {' + '.join(terms)} = {receptive_field(sizes, strides)}: the pooling's stride doubles the reach of "
+        "every layer above it."
+    )

@@ -5,7 +5,7 @@ Lesson: 04_rnn_equation
 
 import numpy as np
 
-from musegen_lessons.course.checks import NUMPY, Answered, CheckFailed, call, exercise, expect_equal
+from musegen_lessons.course.checks import NUMPY, Answered, CheckFailed, call, exercise
 from musegen_lessons.course.checks.lesson03 import compare, real_inputs
 
 # What 04.1 and 04.2 compute: their answer must not call it.
@@ -47,7 +47,19 @@ def check_rnn_step(fn):
     return "h_t = tanh(x_t W_x + h_{t-1} W_h + b), as keras.layers.SimpleRNN computes it."
 
 
-@exercise("04.2", "my_simple_rnn", "a simple RNN over a melody", setup=NUMPY, references=SIMPLE_RNN)
+def _one_step_late(states, expected):
+    """Whether `states` are `expected` one step late: row t is the state before reading x[t] (row 0 then h_0)."""
+    late = np.asarray(states, dtype=np.float64)
+    return late.shape == expected.shape and np.allclose(late[1:], expected[:-1], atol=1e-4, rtol=0)
+
+
+@exercise(
+    "04.2",
+    "my_simple_rnn",
+    "find the bug: a simple RNN whose states are one step late",
+    setup=NUMPY,
+    references=SIMPLE_RNN,
+)
 def check_simple_rnn(fn):
     import keras
 
@@ -56,8 +68,16 @@ def check_simple_rnn(fn):
     for units in (4, 12):
         W_x, W_h, b = _weights(rng, x.shape[1], units)
         expected = np.asarray(_keras_rnn(keras.layers.SimpleRNN(units, return_sequences=True), x, (W_x, W_h, b)))[0]
-        compare(f"48 one-hot tokens of a chorale with {units} units", call(fn, x, W_x, W_h, b), expected)
-    return "every hidden state over a real melody equals keras.layers.SimpleRNN's."
+        what = f"48 one-hot tokens of a chorale with {units} units"
+        got = call(fn, x, W_x, W_h, b)
+        if _one_step_late(got, expected):
+            raise CheckFailed(
+                f"On {what}, your row t is Keras's row t − 1 (and your row 0 is the state before any input): every "
+                "state is stored before it is updated, so it is one step late, as in the loop with the bug. Row t "
+                "must be the state after reading x[t]: update h, then store it."
+            )
+        compare(what, got, expected)
+    return "every hidden state over a real melody equals keras.layers.SimpleRNN's: h is stored after it is updated."
 
 
 @exercise(
@@ -91,26 +111,70 @@ def check_lstm_step(fn):
     return "gates in Keras's order i, f, g, o; h and c equal keras.layers.LSTM's."
 
 
+def keras_lstm_params(inputs, units):
+    """Keras's count of the parameters of an LSTM layer of `units` units reading `inputs` features (0 units: 0)."""
+    import keras
+
+    if units == 0:
+        return 0
+    # zeros instead of the orthogonal recurrent initialiser: the count is the same, and nothing is factorised
+    layer = keras.layers.LSTM(units, kernel_initializer="zeros", recurrent_initializer="zeros")
+    layer.build((None, None, inputs))
+    return layer.count_params()
+
+
+# Exercise 04.5: (inputs, budget) pairs: lesson 05's LSTMs, budgets met exactly and missed by one, too small for a unit.
+BUDGETS = [
+    (64, 100_000),
+    (64, 98_816),
+    (64, 98_815),
+    (35, 147),
+    (35, 148),
+    (128, 131_584),
+    (88, 50_000),
+    (1, 11),
+    (128, 1_000_000),
+]
+LARGEST_BUILT = 4096  # more units than this are not built to be counted: their recurrent kernel alone is too big
+
+
 @exercise(
     "04.5",
-    "my_lstm_params",
-    "LSTM parameter count",
+    "my_largest_units",
+    "choose the largest LSTM within a parameter budget",
     references=("musegen_lessons.layers.recurrent.lstm_params", "keras.layers.LSTM", "keras.layers.LSTMCell"),
     setup=NUMPY,
 )
-def check_lstm_params(fn):
-    import keras
-
-    for input_dim, units in [(1, 1), (35, 128), (64, 128), (128, 128), (88, 32)]:
-        layer = keras.layers.LSTM(units)
-        layer.build((None, None, input_dim))
-        expect_equal(
-            fn,
-            (input_dim, units),
-            layer.count_params(),
-            "Four gates, each with input weights, recurrent weights and a bias.",
-        )
-    return "4 · units · (inputs + units + 1), as count_params() says."
+def check_largest_units(fn):
+    for inputs, budget in BUDGETS:
+        units = call(fn, inputs, budget)
+        if isinstance(units, bool) or not isinstance(units, (int, np.integer)) or units < 0:
+            raise CheckFailed(f"Return a whole number of units, 0 or more (an int), not {units!r}.")
+        units = int(units)
+        given = f"For {inputs} inputs and a budget of {budget:,} parameters you chose {units} unit{'s' * (units != 1)}"
+        if units > LARGEST_BUILT:
+            raise CheckFailed(
+                f"{given}: their recurrent kernel alone holds 4·{units}² = {4 * units**2:,} parameters, over the "
+                "budget. Count all of them, 4u(n + u + 1), and take the largest u that fits."
+            )
+        count = keras_lstm_params(inputs, units)
+        if count > budget:
+            raise CheckFailed(
+                f"{given}, and Keras counts {count:,} parameters: {count - budget:,} over the budget. Count every one "
+                "of them, 4u(n + u + 1) (four gates, each with input weights, recurrent weights and a bias), and "
+                "round the root down, never up."
+            )
+        larger = keras_lstm_params(inputs, units + 1)
+        if larger <= budget:
+            raise CheckFailed(
+                f"{given} ({count:,} parameters), but {units + 1} unit{'s' * (units != 0)} fit too ({larger:,} "
+                "parameters). Take the largest u with 4u(n + u + 1) ≤ budget: a budget met exactly is allowed, and "
+                "Keras gives each gate one bias per unit, not two."
+            )
+    return (
+        "the largest LSTM within every budget, by Keras's count: u = ⌊(√((n + 1)² + B) − (n + 1)) / 2⌋, the root of "
+        "4u(n + u + 1) = B rounded down; 0 when one unit is already over."
+    )
 
 
 # Exercise 04.3: the gradient that reaches the first note of 128 steps must stay above this to count as remembered.
