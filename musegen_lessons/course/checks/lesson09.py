@@ -1,6 +1,7 @@
 """Checks of the exercises in lesson 09_wavenet: dilated causal convolutions, the residual block in Keras, μ-law,
 and the queues of fast generation; each answer is compared with Keras or with the definition on real chorale data
-and sound, and the block is judged by what it does.
+and sound, the block is judged by what it does, and a prediction of where μ-law puts its levels by what the
+package's decoder measures.
 
 Lesson: 09_wavenet
 """
@@ -10,7 +11,7 @@ import warnings
 import numpy as np
 
 from musegen_lessons.corpora.bundled import load_chorale
-from musegen_lessons.course.checks import NUMPY, CheckFailed, call, describe, exercise
+from musegen_lessons.course.checks import NUMPY, Answered, CheckFailed, call, describe, exercise
 from musegen_lessons.course.checks.behaviour import expect_causal, expect_model, outputs_of
 from musegen_lessons.course.checks.lesson03 import compare, keras_layer, real_inputs
 from musegen_lessons.music.audio import mu_law_decode, mu_law_encode, render_audio
@@ -126,19 +127,43 @@ def check_mu_law_encode(fn):
     return "F(x) = sign(x) ln(1 + μ|x|) / ln(1 + μ), then (F + 1)/2 · μ rounded: 256 levels, most of them quiet."
 
 
+# Exercise 09.6: a level serves quiet sound when the amplitude it decodes to lies within ±QUIET of silence (a tenth of
+# full scale, 20 dB down); a prediction this close to the measured count is called close.
+QUIET, CLOSE = 0.1, 10
+
+
+def quiet_levels(amplitudes, quiet=QUIET):
+    """How many of a quantiser's levels decode to an amplitude within ±quiet: the levels that serve quiet sound."""
+    return int(np.count_nonzero(np.abs(np.asarray(amplitudes, np.float64)) <= quiet))
+
+
 @exercise(
     "09.6",
-    "my_mu_law_decode",
-    "μ-law decoding",
+    "my_quiet_levels_prediction",
+    "predict, then measure: how many of μ-law's 256 levels serve quiet sound",
     setup=NUMPY,
     references=("musegen_lessons.music.audio.mu_law_decode",),
 )
-def check_mu_law_decode(fn):
-
-    for levels in (256, 16):
-        codes = np.concatenate([np.arange(levels), mu_law_encode(_sound()["a rendered chorale"], levels)])
-        compare(f"levels of {levels}", call(fn, codes, levels), mu_law_decode(codes, levels).astype(np.float64))
-    return "x = sign(y) ((1 + μ)^|y| − 1) / μ with y = 2·level/μ − 1: level 0 is −1, level μ is +1, the middle 0."
+def check_quiet_levels_prediction(fn):
+    predicted = call(fn)
+    if isinstance(predicted, bool) or not isinstance(predicted, (int, np.integer)) or not 1 <= predicted <= 256:
+        raise CheckFailed(f"Predict a whole number of levels from 1 to 256, not {predicted!r}.")
+    codes = np.arange(256)
+    measured = quiet_levels(mu_law_decode(codes, 256))
+    plain = quiet_levels(2 * codes / 255 - 1)  # plain 8-bit quantisation: level l stands for 2l/255 − 1
+    if predicted == measured:
+        verdict = "right"
+    elif abs(predicted - measured) <= CLOSE:
+        verdict = f"close: {measured} were measured"
+    else:
+        verdict = f"not what was measured: {measured}"
+    return Answered(
+        f"you predicted {predicted}, {verdict}. Decoded with mu_law_decode, {measured} of μ-law's 256 levels lie "
+        f"within ±{QUIET} of silence ({measured / 256:.0%} of them), against {plain} of plain 8-bit quantisation's: "
+        f"{measured / plain:.1f} times as many for the quietest tenth of the range. The logarithm spends its levels "
+        "where the ear hears them: an error that is lost in a loud note is loud beside a quiet one, so μ-law's steps "
+        "are small near silence and large near ±1."
+    )
 
 
 @exercise(

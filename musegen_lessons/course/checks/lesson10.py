@@ -1,6 +1,7 @@
-"""Checks of the exercises in lesson 10_transformer: attention by hand, the causal mask, the skewing step, a pre-norm
-Transformer block in Keras and one step with a key/value cache; each answer is compared with the definition on
-queries, keys and values made from a real chorale, and the block is judged by what it does.
+"""Checks of the exercises in lesson 10_transformer: attention by hand, a causal mask off by one found and fixed, the
+skewing step, a pre-norm Transformer block in Keras and one step with a key/value cache; each answer is compared with
+the definition on queries, keys and values made from a real chorale, and the mask and the block are judged by what
+they do (no output may move when a later input changes).
 
 Lesson: 10_transformer
 """
@@ -20,11 +21,37 @@ from musegen_lessons.layers.attention import (
 DEFINITION = "the definition"
 
 
-def _chorale_qkv(width=8, steps=24, seed=10):
-    """Queries, keys and values (steps, width) projected from a chorale's piano roll by fixed random matrices."""
+def _chorale_projections(width=8, steps=24, seed=10):
+    """A chorale's piano roll (steps, 88) and three fixed random matrices that project it to width `width`."""
     roll = real_inputs(steps)["piano roll"].astype(np.float64)
     rng = np.random.default_rng(seed)
-    return [roll @ rng.normal(scale=0.3, size=(roll.shape[1], width)) for _ in range(3)]
+    return roll, [rng.normal(scale=0.3, size=(roll.shape[1], width)) for _ in range(3)]
+
+
+def _chorale_qkv(width=8, steps=24, seed=10):
+    """Queries, keys and values (steps, width) projected from a chorale's piano roll by fixed random matrices."""
+    roll, projections = _chorale_projections(width, steps, seed)
+    return [roll @ w for w in projections]
+
+
+def masked_attention_leaks(mask, width=8, seed=10):
+    """Attention with `mask` over a chorale (queries, keys and values projected from its piano roll): for each step s,
+    the earlier steps whose outputs move when the input at s changes, {s: steps before s}; empty when it is causal.
+    Also returns the outputs, in which a query that sees no key at all is nan."""
+    roll, projections = _chorale_projections(width, len(mask), seed)
+
+    def attend(x):
+        with np.errstate(invalid="ignore"):  # a row of the mask that is all −∞ gives 0/0: nan, reported by the caller
+            return scaled_dot_product_attention(*(x @ w for w in projections), mask)[0]
+
+    before, rng, leaks = attend(roll), np.random.default_rng(seed), {}
+    for step in range(1, len(mask)):
+        changed = roll.copy()
+        changed[step] += rng.normal(size=roll.shape[1])  # another input at this step: the notes, changed
+        moved = np.flatnonzero(np.abs(attend(changed) - before)[:step].max(axis=1) > 1e-9)
+        if moved.size:
+            leaks[step] = moved.tolist()
+    return leaks, before
 
 
 @exercise(
@@ -56,15 +83,56 @@ def check_attention(fn):
     return "softmax over the keys of Q Kᵀ / √d + M, times V: every output a weighted average of the values."
 
 
+# Exercise 10.2: the number of steps the check diagnoses a mask on (a chorale's first 16 quarter notes), by its
+# off-by-one patterns and by what attention does with it, before comparing it entry by entry at other sizes.
+MASK_STEPS = 16
+
+
 @exercise(
     "10.2",
     "my_causal_mask",
-    "the causal mask",
+    "find the bug: a causal mask off by one",
     setup=NUMPY,
     references=("musegen_lessons.layers.attention.causal_mask",),
 )
 def check_causal_mask(fn):
-    for steps in (1, 2, 5, 16):
+    steps = MASK_STEPS
+    got = np.asarray(call(fn, steps), dtype=np.float64)
+    if got.shape != (steps, steps):
+        raise CheckFailed(f"For {steps} steps the mask is ({steps}, {steps}); yours has shape {got.shape}.")
+    query, key = np.indices(got.shape)
+    masked = np.isneginf(got) | (got <= -1e9)
+    seen_future = (key > query) & ~masked
+    leaks, outputs = masked_attention_leaks(got)
+    if seen_future.any() and np.all(key[seen_future] == query[seen_future] + 1):
+        i = int(query[seen_future][0])
+        moved = "moves" if i in leaks.get(i + 1, []) else "can move"
+        raise CheckFailed(
+            f"Off by one: with {steps} steps your mask lets query {i} see key {i + 1} (M[{i}, {i + 1}] = "
+            f"{got[i, i + 1]:g}), the next token, which is the very token step {i} is trained to predict; attention "
+            f"with your mask {moved} output {i} when the input at step {i + 1} changes. A model trained so learns to "
+            "copy the answer, and has none to copy when it generates. Only keys j ≤ i are the past and the present: "
+            "M[i, j] = −∞ for every j > i, j = i + 1 included."
+        )
+    hidden_self = np.flatnonzero(np.diag(masked))
+    if hidden_self.size and not seen_future.any():
+        i = int(hidden_self[0])
+        blind = np.flatnonzero(~np.all(np.isfinite(outputs), axis=1))
+        nan = f"; query {blind[0]} then sees no key at all and its output is nan (0/0)" if blind.size else ""
+        raise CheckFailed(
+            f"Off by one the other way: with {steps} steps your mask hides query {i} from key {i} (M[{i}, {i}] = "
+            f"{got[i, i]:g}), its own step{nan}. The present is not the future: a step may see itself, only keys "
+            "j > i must be −∞."
+        )
+    if leaks:
+        step, earlier = next(iter(leaks.items()))
+        raise CheckFailed(
+            f"Attention with your mask is not causal: over {steps} steps of a chorale, changing the input at step "
+            f"{step} moved the output{'s' if len(earlier) > 1 else ''} at step{'s' if len(earlier) > 1 else ''} "
+            f"{', '.join(map(str, earlier))}, before it. Query i may take from keys j ≤ i only: M[i, j] = −∞ where "
+            "j > i, 0 elsewhere."
+        )
+    for steps in (1, 2, 5, MASK_STEPS):
         got = np.asarray(call(fn, steps), dtype=np.float64)
         if got.shape != (steps, steps):
             raise CheckFailed(f"For {steps} steps the mask is ({steps}, {steps}); yours has shape {got.shape}.")
@@ -81,7 +149,10 @@ def check_causal_mask(fn):
                         f"With {steps} steps, query {i} must not see key {j}, which comes after it: M[{i}, {j}] "
                         f"must be −∞ (or at most −1e9), yours is {got[i, j]}."
                     )
-    return "0 on and below the diagonal, −∞ above it: after the softmax, no step takes anything from its future."
+    return (
+        "0 on and below the diagonal, −∞ above it: with your mask no output of attention moved when a later input "
+        "changed, and every step still sees itself."
+    )
 
 
 @exercise(
