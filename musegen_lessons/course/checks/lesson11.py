@@ -1,7 +1,8 @@
-"""Checks of the exercises in lesson 11_gan: the discriminator's loss, the non-saturating generator loss, a training
-step of both players, the copy rate and the gradient penalty of WGAN-GP; each answer is compared with the package's
-on hand-made values where the answer is known, on logits that would overflow a naive formula, and on fragments of a
-real chorale; the training step against the same step taken here, on copies of its models.
+"""Checks of the exercises in lesson 11_gan: the discriminator's loss, the non-saturating generator loss (fixed from
+one that teaches the generator to look fake), a training step of both players, the copy rate and the gradient
+penalty of WGAN-GP; each answer is compared with the package's on hand-made values where the answer is known, on
+logits that would overflow a naive formula, and on fragments of a real chorale; the training step against the same
+step taken here, on copies of its models.
 
 Lesson: 11_gan
 """
@@ -66,32 +67,47 @@ def check_discriminator_loss(fn):
     return "'real' on real fragments and 'fake' on generated ones, as a cross-entropy of logits."
 
 
+# Exercise 11.2: two fakes, one the discriminator rejects and one it accepts, D(G(z)) = σ(∓2) = 0.12 and 0.88: a
+# generator's loss must be lower for the one that looks real.
+REJECTED, ACCEPTED = -2.0, 2.0
+
+
 @exercise(
     "11.2",
     "my_generator_loss",
-    "the non-saturating generator loss",
+    "find the bug: a generator that learns to look fake",
     setup=NUMPY,
     references=("musegen_lessons.families.gan.generator_loss", "keras.losses.binary_crossentropy"),
 )
 def check_generator_loss(fn):
     import keras  # noqa: F401  (imported before the answer runs, so that a call to its cross-entropy is refused)
 
+    rejected, accepted = call(fn, np.array([REJECTED])), call(fn, np.array([ACCEPTED]))
+    if all(isinstance(v, (int, float, np.number)) for v in (rejected, accepted)) and accepted > rejected:
+        raise CheckFailed(
+            f"For fake logits [{REJECTED:g}] (D(G(z)) = {_belief(REJECTED):.2f}) your loss is {float(rejected):.4f}, "
+            f"for [{ACCEPTED:g}] (D(G(z)) = {_belief(ACCEPTED):.2f}) it is {float(accepted):.4f}: it falls as D(G(z)) "
+            "falls: the generator learns to look fake. Minimising the generator's loss must push D(G(z)) up."
+        )
     cases = [
         (np.zeros(1), "At D = 1/2 (logit 0) it is ln 2."),
         (np.array([-5.0, -3.0, -6.0]), "The discriminator rejects these fakes: the loss is large (about 4.7)."),
-        (_logits(64, 3), "−ln σ(D(G(z))), averaged: the non-saturating loss, not E ln(1 − σ(D(G(z))))."),
+        (_logits(64, 3), "−ln σ(D(G(z))), averaged: the non-saturating loss."),
         (np.array([-60.0, 50.0]), "For very sure logits compute −ln σ(a) as np.logaddexp(0, −a): no nan, no inf."),
     ]
     for fake, hint in cases:
         got = call(fn, fake.copy())
-        expected = generator_loss(fake)
         if isinstance(got, (int, float, np.number)) and abs(float(got) - generator_loss(fake, saturating=True)) < 1e-9:
             hint = (
-                "Yours is the saturating loss, E ln(1 − σ(D(G(z)))), whose gradient vanishes while the discriminator "
-                "wins; the generator minimises −E ln σ(D(G(z))) instead."
+                "Yours is the saturating minimax loss, mean ln(1 − D(G(z))): right direction, but its gradient "
+                "vanishes where D is sure — the slopes figure above. Minimise −mean ln D(G(z)) instead."
             )
-        _expect_number(got, expected, f"For fake logits {_shown(fake)}", hint)
-    return "−E ln σ(D(G(z))): a strong push exactly when the discriminator rejects the fakes."
+        _expect_number(got, generator_loss(fake), f"For fake logits {_shown(fake)}", hint)
+    return "−E ln σ(D(G(z))): it falls as the fakes look real, and pushes hardest when the discriminator rejects them."
+
+
+def _belief(logit):
+    return 1 / (1 + np.exp(-logit))
 
 
 def _gradients():

@@ -1,13 +1,15 @@
-"""Checks of the exercises in lesson 12_vae: the Gaussian KL, the reparameterisation trick, the free-bits loss and a
-training step, and spherical interpolation; each answer is compared with the package's on values known by hand and
-on codes of many dimensions, the training step against the same step taken here, on copies of its models.
+"""Checks of the exercises in lesson 12_vae: the Gaussian KL, the reparameterisation trick (a draw fixed so that
+the gradient passes it, judged by its values and by tf.GradientTape's gradients), the free-bits loss and a training
+step, and a prediction of how far inside the prior's shell the linear midpoint of two codes falls, measured on codes
+drawn from the prior; answers are compared with the package's on values known by hand and on codes of many
+dimensions, the training step against the same step taken here, on copies of its models.
 
 Lesson: 12_vae
 """
 
 import numpy as np
 
-from musegen_lessons.course.checks import NUMPY, CheckFailed, call, exercise
+from musegen_lessons.course.checks import NUMPY, Answered, CheckFailed, call, exercise
 from musegen_lessons.course.checks.behaviour import (
     copy_model,
     expect_number,
@@ -17,6 +19,7 @@ from musegen_lessons.course.checks.behaviour import (
 )
 from musegen_lessons.course.checks.lesson03 import compare
 from musegen_lessons.families.vae import (
+    LATENT_DIM,
     free_bits_kl,
     gaussian_kl,
     gaussian_kl_per_dimension,
@@ -53,53 +56,181 @@ def check_gaussian_kl(fn):
     return "½ Σ (μ² + σ² − 1 − ln σ²): 0 for the prior itself, growing as a code moves away or narrows."
 
 
+# Exercise 12.2: the code whose draw the tape must pass (its dimensions) and the rows of noise that average E‖z‖².
+TAPE_LATENT, TAPE_DRAWS = 4, 20_000
+
+
+def square_gradients(draw, mean, log_variance, noise):
+    """The gradients of E‖z‖² with respect to μ and ln σ², found by tf.GradientTape through the codes
+    z = draw(μ, ln σ², ε): μ and ln σ² become tf.Variables, and E‖z‖² is the mean over the noise's rows of Σ_d z_d².
+    Returns (∂/∂μ, ∂/∂ln σ²), each a numpy array of μ's shape, or None where no gradient came through the draw.
+    Through z = μ + σ ⊙ ε they are 2μ and σ², nearly, for many rows of noise: E‖z‖² = Σ_d (μ_d² + σ_d²).
+
+    Lesson: 12_vae (after exercise 12.2, and its check)
+    """
+    import tensorflow as tf
+
+    mean = tf.Variable(np.asarray(mean, np.float32))
+    log_variance = tf.Variable(np.asarray(log_variance, np.float32))
+    with tf.GradientTape() as tape:
+        z = tf.cast(draw(mean, log_variance, tf.constant(np.asarray(noise, np.float32))), tf.float32)
+        objective = tf.reduce_mean(tf.reduce_sum(tf.square(z), axis=-1))
+    return tuple(None if g is None else np.asarray(g) for g in tape.gradient(objective, [mean, log_variance]))
+
+
+def _drawn_by(fn):
+    """The student's draw, for `square_gradients`: its code as a tensor, or a CheckFailed that says what came back."""
+
+    import tensorflow as tf
+
+    def draw(mean, log_variance, noise):
+        z = call(fn, mean, log_variance, noise)
+        try:
+            codes = tf.convert_to_tensor(z)
+        except (TypeError, ValueError):
+            codes = None
+        if codes is None or codes.shape.rank == 0 or not (codes.dtype.is_floating or codes.dtype.is_integer):
+            raise CheckFailed(
+                f"Given μ and ln σ² as tf.Variables of shape {tuple(mean.shape)} and noise of shape "
+                f"{tuple(noise.shape)}, return the codes, one per row of noise, not {z!r}."
+            )
+        return codes
+
+    return draw
+
+
+def _is_graded_apart(fn):
+    """True for a student's function in a process of its own (`musegen grade`): only data reaches it, so no
+    tf.Variable, and no tape, can."""
+    from musegen_lessons.course.isolation import IsolatedFunction
+
+    return isinstance(fn, IsolatedFunction)
+
+
 @exercise(
     "12.2",
     "my_reparameterise",
-    "the reparameterisation trick",
-    setup=NUMPY,
+    "find the bug: a draw the gradient cannot pass",
+    setup="import numpy as np\nimport tensorflow as tf",
     references=("musegen_lessons.families.vae.reparameterise",),
 )
 def check_reparameterise(fn):
-
     rng = np.random.default_rng(3)
-    for what, (mean, log_variance) in [
-        ("a code with log-variance 0 (σ = 1)", (np.full((1, 3), 0.5), np.zeros((1, 3)))),
-        ("a code with log-variance ln 4 (σ = 2)", (np.zeros((1, 2)), np.full((1, 2), np.log(4.0)))),
-        ("4 fragments' codes of 16 dimensions", _codes(4, 16, 4)),
-    ]:
+    tape_mean, tape_log_variance = _codes(1, TAPE_LATENT, 4)
+    tape_noise = rng.normal(size=(TAPE_DRAWS, TAPE_LATENT))
+    on_tape = not _is_graded_apart(fn)
+    if on_tape:
+        got = square_gradients(_drawn_by(fn), tape_mean, tape_log_variance, tape_noise)
+        missing = [name for name, gradient in zip(("μ", "ln σ²"), got) if gradient is None]
+        if missing:
+            raise CheckFailed(
+                f"Under tf.GradientTape, with μ and ln σ² as tf.Variables (a code of {TAPE_LATENT} dimensions, "
+                f"{TAPE_DRAWS:,} rows of noise), the gradient of E‖z‖² does not reach {' or '.join(missing)}: the "
+                "draw left the tape. `.numpy()`, numpy's functions (np.random, np.exp) and tf.constant make numbers "
+                "the tape cannot trace back; make z from the given noise, μ and ln σ² with TensorFlow's operations."
+            )
+    cases = [
+        ("a code with log-variance 0 (σ = 1)", np.full((1, 3), 0.5), np.zeros((1, 3))),
+        ("a code with log-variance ln 4 (σ = 2)", np.zeros((1, 2)), np.full((1, 2), np.log(4.0))),
+        ("4 fragments' codes of 16 dimensions", *_codes(4, 16, 4)),
+    ]
+    for what, mean, log_variance in cases:
         noise = rng.normal(size=mean.shape)
-        compare(
-            what,
-            call(fn, mean.copy(), log_variance.copy(), noise.copy()),
-            reparameterise(mean, log_variance, noise),
-            PACKAGE,
-        )
-    return "μ + σ ⊙ ε: the draw is a function of μ and σ, and the gradient reaches both."
+        expected = reparameterise(mean, log_variance, noise)
+        given = [("numpy arrays", (mean.copy(), log_variance.copy(), noise.copy()))]
+        if on_tape:
+            import tensorflow as tf
+
+            given.append(("tf tensors", tuple(tf.constant(a) for a in (mean, log_variance, noise))))
+        for kind, args in given:
+            got = call(fn, *args)
+            if kind == "numpy arrays" and not isinstance(got, np.ndarray):
+                raise CheckFailed(
+                    f"Given {what} as numpy arrays, return a numpy array (np.asarray(z)), not {type(got).__name__}: "
+                    "the grader takes numpy back. Given tf tensors, return the tensor, so that the tape can follow it."
+                )
+            try:
+                got = np.asarray(got, dtype=np.float64)
+            except (TypeError, ValueError):
+                raise CheckFailed(f"On {what}, given as {kind}, return the codes as numbers, not {got!r}.") from None
+            with_variance = mean + np.exp(log_variance) * noise
+            if got.shape == with_variance.shape and np.allclose(got, with_variance) and log_variance.any():
+                raise CheckFailed(
+                    f"On {what}, yours scales the noise by exp(log_variance): that is σ², the variance. The "
+                    "standard deviation is σ = exp(½ ln σ²)."
+                )
+            compare(f"{what}, given as {kind}", got, expected, PACKAGE)
+    if not on_tape:
+        return "μ + σ ⊙ ε from the given noise (the tape is checked when the check runs in the notebook)."
+    got = square_gradients(_drawn_by(fn), tape_mean, tape_log_variance, tape_noise)
+    expected = square_gradients(reparameterise, tape_mean, tape_log_variance, tape_noise)
+    for name, mine, right in zip(("μ", "ln σ²"), got, expected):
+        compare(f"the tape's gradient of E‖z‖² with respect to {name}", mine, right, "the trick")
+    by_hand = np.concatenate([2 * tape_mean, np.exp(tape_log_variance)])
+    off = np.abs(np.concatenate(expected) - by_hand).max() / np.abs(by_hand).max()
+    return (
+        "μ + σ ⊙ ε from the given noise, and under tf.GradientTape the gradients of E‖z‖² reach both parameters: "
+        f"2μ and σ² to within {off:.1%} over {TAPE_DRAWS:,} draws."
+    )
+
+
+# Exercise 12.4: the pairs of prior codes the check draws, and how near a prediction must come to count as right.
+MIDPOINT_PAIRS, MIDPOINT_TOLERANCE = 10_000, 0.05
+
+
+def midpoint_norms(latent=LATENT_DIM, pairs=MIDPOINT_PAIRS, seed=12):
+    """Pairs of codes a, b drawn from the prior N(0, I) in `latent` dimensions, and the norm of each pair's midpoint
+    as a fraction of its codes' norms, (‖a‖ + ‖b‖) / 2: on the straight line, (a + b) / 2, and on the great circle,
+    vae.slerp(a, b, ½). Returns {"code": the mean norm of a code, "linear": the mean fraction on the line,
+    "linear 5%", "linear 95%": the line's 5th and 95th percentiles over the pairs, "slerp": the mean on the circle}.
+
+    Lesson: 12_vae (exercise 12.4's measurement)
+    """
+    a, b = np.random.default_rng(seed).normal(size=(2, pairs, latent))
+    norms = (np.linalg.norm(a, axis=1) + np.linalg.norm(b, axis=1)) / 2
+    linear = np.linalg.norm((a + b) / 2, axis=1) / norms
+    on_circle = np.linalg.norm([slerp(x, y, 0.5) for x, y in zip(a, b)], axis=1) / norms
+    low, high = np.percentile(linear, [5, 95])
+    return {
+        "code": float(norms.mean()),
+        "linear": float(linear.mean()),
+        "linear 5%": float(low),
+        "linear 95%": float(high),
+        "slerp": float(on_circle.mean()),
+    }
 
 
 @exercise(
     "12.4",
-    "my_slerp",
-    "spherical interpolation",
+    "my_midpoint_norm_prediction",
+    "predict, then measure: how far from the prior's shell the linear midpoint falls",
     setup=NUMPY,
-    references=("musegen_lessons.families.vae.slerp",),
+    references=("musegen_lessons.course.checks.lesson12.midpoint_norms",),
 )
-def check_slerp(fn):
-
-    rng = np.random.default_rng(5)
-    cases = [
-        ("a quarter circle of radius 2, [2, 0] to [0, 2]", np.array([2.0, 0.0]), np.array([0.0, 2.0])),
-        ("two codes of 16 dimensions", rng.normal(size=16), rng.normal(size=16)),
-        ("codes of different lengths", np.array([1.0, 0.0, 0.0]), np.array([0.0, 3.0, 1.0])),
-    ]
-    for what, z0, z1 in cases:
-        for t in (0.0, 0.25, 0.5, 1.0):
-            got = call(fn, z0.copy(), z1.copy(), t)
-            if np.shape(got) != z0.shape:
-                raise CheckFailed(f"For {what} at t = {t} the point has shape {z0.shape}; yours has {np.shape(got)}.")
-            compare(f"{what}, t = {t}", got, slerp(z0, z1, t), PACKAGE)
-    return "along the great circle: t = 0 is z0, t = 1 is z1, and between them the path keeps to the codes' sphere."
+def check_midpoint_norm_prediction(fn):
+    predicted = call(fn)
+    number = isinstance(predicted, (int, float, np.integer, np.floating)) and not isinstance(predicted, bool)
+    if not number or not np.isfinite(predicted) or predicted < 0:
+        raise CheckFailed(
+            "Predict one number, 0 or more: the norm of the midpoint (a + b)/2 as a fraction of the codes' norm "
+            f"(1 would put it on the shell itself), not {predicted!r}."
+        )
+    predicted, measured = float(predicted), midpoint_norms()
+    if abs(predicted - measured["linear"]) <= MIDPOINT_TOLERANCE:
+        verdict = f"right, within {MIDPOINT_TOLERANCE} of the measurement"
+    else:
+        verdict = f"not what was measured: {measured['linear']:.3f} (within {MIDPOINT_TOLERANCE} counts as right)"
+        if predicted > 1.5:
+            verdict += "; a norm itself, perhaps? The question asks for a fraction of the codes' norm"
+    return Answered(
+        f"you predicted {predicted:.3g}, {verdict}. Over {MIDPOINT_PAIRS:,} pairs of codes drawn from N(0, I) in "
+        f"{LATENT_DIM} dimensions (a code's norm {measured['code']:.2f} on average, near √{LATENT_DIM}), the "
+        f"straight line's midpoint has {measured['linear']:.3f} of its codes' norm (90% of the pairs between "
+        f"{measured['linear 5%']:.2f} and {measured['linear 95%']:.2f}), the slerp midpoint {measured['slerp']:.3f}. "
+        "Why: (a + b)/2 of two independent codes is drawn from N(0, I/2), every coordinate's spread shrunk by "
+        "1/√2 ≈ 0.707, and the norm with them; slerp walks the great circle, which keeps the norm of codes of equal "
+        "length (and bulges a little between unequal ones)."
+    )
 
 
 # Exercise 12.3: the size of the check's VAE, its free-bits allowance (nats a dimension) and its step.
