@@ -29,7 +29,7 @@ from musegen_lessons.layers import activations, attention, convolution, dense, r
 from musegen_lessons.music import audio, encoding, melody, midi, notation
 
 ROOT = Path(__file__).resolve().parents[1]
-PREDICTIONS = {"04.3", "05.5", "06.3"}  # graded "answered", right or wrong
+PREDICTIONS = {"03.8", "04.3", "05.5", "06.3", "09.6", "12.4"}  # graded "answered", right or wrong
 
 # A correct function for every exercise, taken from the package itself: the trusted references.
 REFERENCES = {
@@ -48,12 +48,12 @@ REFERENCES = {
     "03.5": convolution.conv1d,
     "03.6": convolution.conv_output_steps,
     "03.7": convolution.max_pool1d,
-    "03.8": convolution.receptive_field,
+    "03.8": lambda: _bar_stack_field_by_the_formula(),
     "04.1": lambda x_t, h_prev, W_x, W_h, b: np.tanh(x_t @ W_x + h_prev @ W_h + b),
     "04.2": recurrent.simple_rnn,
     "04.3": lambda: _smallest_remembering_bias(),
     "04.4": recurrent.lstm_step,
-    "04.5": recurrent.lstm_params,
+    "04.5": lambda inputs, budget: _largest_units(inputs, budget),
     "05.1": lambda sequences: dict(Counter(pair for s in sequences for pair in zip(s[:-1], s[1:]))),
     "05.2": lambda p, targets: float(-np.mean(np.log(p[np.arange(len(targets)), targets]))),
     "05.3": lambda vocab_size: _specified_model(vocab_size),
@@ -80,7 +80,7 @@ REFERENCES = {
     "09.1": lambda x, kernel, bias, dilation: convolution.conv1d(x, kernel, bias, padding="causal", dilation=dilation),
     "09.2": lambda kernel_size, span: [kernel_size**layer for layer in range(math.ceil(math.log(span, kernel_size)))],
     "09.5": audio.mu_law_encode,
-    "09.6": audio.mu_law_decode,
+    "09.6": lambda: int(np.count_nonzero(np.abs(audio.mu_law_decode(np.arange(256))) <= 0.1)),
     "09.3": lambda channels, dilation: _residual_block(channels, dilation),
     "09.4": lambda queue, x: (queue[0].copy(), np.concatenate([queue[1:], x[None]])),
     "10.1": lambda q, k, v, mask: attention.scaled_dot_product_attention(q, k, v, mask)[0],
@@ -98,7 +98,7 @@ REFERENCES = {
     "12.3": lambda encoder, decoder, ids, noise, free_nats, rate: _vae_step(
         encoder, decoder, ids, noise, free_nats, rate
     ),
-    "12.4": vae.slerp,
+    "12.4": lambda: _midpoint_norm_measured(),
 }
 
 
@@ -266,6 +266,31 @@ def _simple_rnn_without_recurrence(x, W_x, W_h, b):
     return np.tanh(x @ W_x + b)
 
 
+def _simple_rnn_one_step_late(x, W_x, W_h, b):
+    """Exercise 04.2's planted bug: each state stored before it is updated."""
+    h = np.zeros(W_h.shape[0], dtype=W_h.dtype)
+    states = []
+    for x_t in x:
+        states.append(h)
+        h = np.tanh(x_t @ W_x + h @ W_h + b)
+    return np.array(states)
+
+
+def _bar_stack_field_by_the_formula():
+    """Exercise 03.8 by the formula, not measured: the receptive field of the stack the check builds."""
+    from musegen_lessons.course.checks.lesson03 import bar_stack, sizes_and_strides
+
+    return convolution.receptive_field(*zip(*sizes_and_strides(bar_stack())))
+
+
+def _largest_units(inputs, budget):
+    """Exercise 04.5 by search, not by the quadratic: units added one at a time while the count stays within."""
+    units = 0
+    while recurrent.lstm_params(inputs, units + 1) <= budget:
+        units += 1
+    return units
+
+
 def _lstm_step_with_o_and_g_swapped(x_t, h_prev, c_prev, kernel, recurrent_kernel, bias):
     z_i, z_f, z_o, z_g = np.split(x_t @ kernel + h_prev @ recurrent_kernel + bias, 4)
     c = activations.sigmoid(z_f) * c_prev + activations.sigmoid(z_i) * np.tanh(z_g)
@@ -401,10 +426,9 @@ WRONG_ANSWERS = {
         )
     ],
     "03.8": [
-        (
-            lambda kernel_sizes, strides: 1 + sum(k - 1 for k in kernel_sizes),
-            r"\(\[3, 2, 3\], \[1, 2, 1\]\) the answer is 8, yours was 6",
-        )
+        (lambda: 10, r"you predicted 10, not what was measured \(16\): 10 is .* every stride taken as 1"),
+        (lambda: 9, r"you predicted 9, not .*: 9 is what the formula gives with the pooling layer left out"),
+        (lambda: 15, r"15 is .* the pooling's stride but not its own window .* input steps 48 to 63 of 64, 16 steps"),
     ],
     "04.1": [
         (_rnn_step_without_bias, r"On an input of 3 and 2 units, at index"),
@@ -413,10 +437,40 @@ WRONG_ANSWERS = {
             r"On an input of 3 and 2 units, at index",
         ),
     ],
-    "04.2": [(_simple_rnn_without_recurrence, r"On 48 one-hot tokens of a chorale with 4 units, at index")],
+    "04.2": [
+        (_simple_rnn_one_step_late, r"with 4 units, your row t is Keras's row t − 1 .* one step late"),
+        (_simple_rnn_without_recurrence, r"On 48 one-hot tokens of a chorale with 4 units, at index"),
+        (
+            lambda x, W_x, W_h, b: _simple_rnn_one_step_late(x, W_x, W_h, b)[1:],
+            r"with 4 units the output has shape \(48, 4\); yours has shape \(47, 4\)",
+        ),
+    ],
     "04.3": [(lambda: 1, r"you predicted 1, not what was measured: the smallest that remembers is 3\. bias 0: σ\(b\)")],
     "04.4": [(_lstm_step_with_o_and_g_swapped, r"On the hidden state h \(3 inputs, 2 units\), at index")],
-    "04.5": [(lambda input_dim, units: 4 * units * (input_dim + units), r"\(1, 1\) the answer is 12, yours was 8")],
+    "04.5": [
+        (  # the bias left out
+            lambda inputs, budget: (math.isqrt(budget + inputs**2) - inputs) // 2,
+            r"For 64 inputs and a budget of 100,000 parameters you chose 129 units, and Keras counts 100,104 "
+            r"parameters: 104 over",
+        ),
+        (  # one gate instead of four
+            lambda inputs, budget: (math.isqrt(4 * budget + (inputs + 1) ** 2) - inputs - 1) // 2,
+            r"100,000 parameters you chose 285 units, and Keras counts 399,000",
+        ),
+        (  # the root rounded up
+            lambda inputs, budget: math.ceil((math.sqrt((inputs + 1) ** 2 + budget) - inputs - 1) / 2),
+            r"you chose 129 units, and Keras counts 100,104 parameters: 104 over the budget.* round the root down",
+        ),
+        (  # two biases per gate, as PyTorch has
+            lambda inputs, budget: (math.isqrt(budget + (inputs + 2) ** 2) - inputs - 2) // 2,
+            r"budget of 98,816 parameters you chose 127 units \(97,536 parameters\), but 128 units fit too",
+        ),
+        (
+            lambda inputs, budget: max(1, _largest_units(inputs, budget)),
+            r"For 35 inputs and a budget of 147 parameters you chose 1 unit, and Keras counts 148 parameters",
+        ),
+        (lambda inputs, budget: float(_largest_units(inputs, budget)), r"Return a whole number of units"),
+    ],
     "05.1": [
         (
             _bigrams_across_sequences,
@@ -432,7 +486,7 @@ WRONG_ANSWERS = {
     "05.3": [
         (
             lambda vocab_size: _specified_model(vocab_size, padding="same"),
-            r"Changing the input at step 10 changed the outputs before step 10",
+            r"Changing the input at step 10 changed the output at step 9 .*sees the future",
         )
     ],
     "05.4": [
@@ -591,10 +645,11 @@ WRONG_ANSWERS = {
         (lambda waveform, levels: audio.mu_law_encode(waveform, levels) * 1.0, r"Levels are whole numbers"),
     ],
     "09.6": [
-        (  # the levels read as a plain, linear quantiser's
-            lambda levels_array, levels: 2 * np.asarray(levels_array, float) / (levels - 1) - 1,
-            r"On levels of 256, at index",
-        )
+        (  # the levels taken to be evenly spaced, as plain quantisation's are
+            lambda: 26,
+            r"you predicted 26, not what was measured: 150\. .* against 26 of plain 8-bit quantisation's",
+        ),
+        (lambda: 140, r"you predicted 140, close: 150 were measured"),
     ],
     "09.3": [
         (
@@ -632,12 +687,24 @@ WRONG_ANSWERS = {
         ),
     ],
     "10.2": [
-        (  # off by one: each step also hidden from itself
+        (  # the lesson's planted bug: each step also sees the next one, the token it is to predict
+            lambda steps: np.triu(np.full((steps, steps), -np.inf), k=2),
+            r"Off by one: with 16 steps your mask lets query 0 see key 1 .* attention with your mask moves output 0 "
+            r"when the input at step 1 changes",
+        ),
+        (  # its mirror: each step hidden from itself
             lambda steps: np.where(np.tri(steps, k=-1, dtype=bool), 0.0, -np.inf),
+            r"Off by one the other way: .* hides query 0 from key 0 .* its output is nan",
+        ),
+        (
+            lambda steps: attention.causal_mask(steps).T,
+            r"not causal: over 16 steps of a chorale, changing the input at step 1 moved the output at step 0",
+        ),
+        (lambda steps: np.tri(steps), r"not causal: .* changing the input at step 1 moved the output at step 0"),
+        (  # right for 16 steps, wrong for 1
+            lambda steps: attention.causal_mask(steps) if steps > 1 else np.full((1, 1), -np.inf),
             r"With 1 steps, query 0 may see key 0",
         ),
-        (lambda steps: attention.causal_mask(steps).T, r"With 2 steps, query 0 must not see key 1"),
-        (lambda steps: np.tri(steps), r"With 1 steps, query 0 may see key 0"),
     ],
     "10.3": [
         (  # the pad on the right
@@ -685,10 +752,19 @@ WRONG_ANSWERS = {
         ),
     ],
     "11.2": [
-        (lambda fake: gan.generator_loss(fake, saturating=True), r"Yours is the saturating loss"),
-        (  # the discriminator's target for fakes: the generator then learns to look fake
+        (  # the planted bug: a sign slip on the minimax loss, −mean ln(1 − D(G(z)))
+            lambda fake: float(-np.mean(np.log(1 - 1 / (1 + np.exp(-fake))))),
+            r"For fake logits \[-2\] \(D\(G\(z\)\) = 0.12\) your loss is 0.1269.* it falls as D\(G\(z\)\) falls: the "
+            r"generator learns to look fake",
+        ),
+        (  # the same slip, written stably: the discriminator's target for fakes
             lambda fake: float(np.logaddexp(0, fake).mean()),
-            r"For fake logits \[0\] \(1 logits\).*For fake logits|For fake logits \[-5, -3, -6\]",
+            r"it falls as D\(G\(z\)\) falls: the generator learns to look fake",
+        ),
+        (  # the minimax game's own loss, mean ln(1 − D(G(z)))
+            lambda fake: gan.generator_loss(fake, saturating=True),
+            r"For fake logits \[0\] \(1 logits\) the loss is 0.693147; yours is -0.693147\. Yours is the saturating "
+            r"minimax loss.*right direction, but its gradient vanishes where D is sure",
         ),
         (  # the sum, not the mean
             lambda fake: float(np.logaddexp(0, -fake).sum()),
@@ -753,11 +829,27 @@ WRONG_ANSWERS = {
         ),
     ],
     "12.2": [
-        (  # the variance where the standard deviation belongs
-            lambda mean, log_variance, noise: mean + np.exp(log_variance) * noise,
-            r"On a code with log-variance ln 4 \(σ = 2\), at index",
+        (  # the planted bug: numpy draws the code, off the tape
+            lambda mean, log_variance, noise: _numpy_draw(mean, log_variance),
+            r"the gradient of E‖z‖² does not reach μ or ln σ²: the draw left the tape",
         ),
-        (lambda mean, log_variance, noise: mean + log_variance * noise, r"On a code with log-variance 0 \(σ = 1\)"),
+        (  # σ taken as exp(log_variance)
+            lambda mean, log_variance, noise: _code_drawn(mean, log_variance, noise, power=1.0),
+            r"On a code with log-variance ln 4 \(σ = 2\), yours scales the noise by exp\(log_variance\): that is σ², "
+            r"the variance",
+        ),
+        (  # σ by numpy: the tape follows μ, not ln σ²
+            lambda mean, log_variance, noise: mean + np.exp(0.5 * np.asarray(log_variance)) * noise,
+            r"the gradient of E‖z‖² does not reach ln σ²: the draw left the tape",
+        ),
+        (
+            lambda mean, log_variance, noise: mean + log_variance * noise,
+            r"On a code with log-variance 0 \(σ = 1\), given as numpy arrays, at index",
+        ),
+        (  # a tensor back for numpy arrays in, which the grader cannot take back
+            lambda mean, log_variance, noise: _code_drawn(mean, log_variance, noise, numpy_back=False),
+            r"Given a code with log-variance 0 \(σ = 1\) as numpy arrays, return a numpy array",
+        ),
     ],
     "12.3": [
         (
@@ -770,16 +862,42 @@ WRONG_ANSWERS = {
         ),
     ],
     "12.4": [
-        (  # a straight line: right at the ends only
-            lambda z0, z1, t: (1 - t) * z0 + t * z1,
-            r"On a quarter circle of radius 2, \[2, 0\] to \[0, 2\], t = 0.25, at index",
+        (  # on the shell: as if averaging kept the length
+            lambda: 1.0,
+            r"you predicted 1, not what was measured: 0\.70\d .* the slerp midpoint 1\.0",
         ),
-        (  # the ends swapped
-            lambda z0, z1, t: vae.slerp(z1, z0, t),
-            r"On a quarter circle of radius 2, \[2, 0\] to \[0, 2\], t = 0.0, at index",
+        (  # halfway, so half as long
+            lambda: 0.5,
+            r"you predicted 0.5, not what was measured: 0\.70\d \(within 0.05 counts as right\)",
+        ),
+        (  # the midpoint's norm itself, √8, not a fraction
+            lambda: 2.83,
+            r"you predicted 2.83, not what was measured: .*; a norm itself, perhaps\?",
         ),
     ],
 }
+
+
+def _numpy_draw(mean, log_variance):
+    """Exercise 12.2's planted bug: numpy draws the code from the mean and standard deviation, off the tape."""
+    import tensorflow as tf
+
+    return tf.constant(np.random.default_rng().normal(mean.numpy(), np.exp(0.5 * log_variance.numpy())))
+
+
+def _code_drawn(mean, log_variance, noise, power=0.5, numpy_back=True):
+    """mean + exp(power · log_variance) · noise in TensorFlow (12.2's answer with power ½), numpy back for numpy in."""
+    import tensorflow as tf
+
+    z = mean + tf.exp(power * tf.convert_to_tensor(log_variance)) * noise
+    return np.asarray(z) if numpy_back and isinstance(mean, np.ndarray) else z
+
+
+def _midpoint_norm_measured():
+    """Exercise 12.4's measurement itself, given as the prediction."""
+    from musegen_lessons.course.checks.lesson12 import midpoint_norms
+
+    return midpoint_norms()["linear"]
 
 
 def _naive_discriminator_loss(real, fake):
@@ -847,7 +965,7 @@ def test_the_reference_answer_passes(exercise_id):
     # `evaluate`, not `check`: many of these are the package's own function, which `check` would refuse.
     status, message = evaluate(find_exercise(exercise_id), REFERENCES[exercise_id])
     if exercise_id in PREDICTIONS:  # the measurement itself, given as the prediction
-        assert status == ANSWERED and re.search(r"answered: (you predicted \d, right|all \d as measured)", message)
+        assert status == ANSWERED and re.search(r"answered: (you predicted [\d.]+, right|all \d as measured)", message)
     else:
         assert status == PASSED, message
 
@@ -878,7 +996,8 @@ def test_a_stub_is_not_attempted_and_does_not_raise(exercise_id, capsys):
     assert "not attempted yet" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("exercise_id", sorted(set(REFERENCES) - {"04.3"}))  # 0 is one of 04.3's predictions
+# 0 is one of 04.3's predictions, and a norm 12.4 may predict
+@pytest.mark.parametrize("exercise_id", sorted(set(REFERENCES) - {"04.3", "12.4"}))
 def test_a_constant_answer_fails_with_a_message(exercise_id):
     with pytest.raises(CheckFailed, match=f"Exercise {exercise_id}"):
         check(exercise_id, lambda *args: 0)
@@ -951,12 +1070,24 @@ def test_the_predictions_are_the_exercises_that_ask_for_one():
     assert PREDICTIONS == {e.id for e in exercises() if e.title.startswith("predict, then")}
 
 
+@pytest.mark.parametrize("answer", [0, 257, 150.0, True, "150"], ids=repr)
+def test_a_prediction_of_quiet_levels_must_be_a_whole_number_of_levels(answer):
+    status, said = evaluate(find_exercise("09.6"), lambda: answer)
+    assert status == FAILED and f"Predict a whole number of levels from 1 to 256, not {answer!r}." in said
+
+
 @pytest.mark.parametrize("answer", [None, {"near": "more"}, {"near": "more", "far": "maybe"}])
 def test_a_prediction_must_answer_every_question_with_a_given_answer(answer):
     from musegen_lessons.course.checks import call_for_predictions
 
     with pytest.raises(CheckFailed, match=r"one entry for each of \['near', 'far'\], each one of 'more', 'fewer'"):
         call_for_predictions(lambda: answer, {"near": 1, "far": 2}, ("more", "fewer"))
+
+
+@pytest.mark.parametrize("answer", ["0.7", None, -0.7, float("nan"), True])
+def test_a_midpoint_norm_prediction_must_be_a_number_not_below_zero(answer):
+    status, said = evaluate(find_exercise("12.4"), lambda: answer)
+    assert status == FAILED and "Predict one number, 0 or more" in said, said
 
 
 @pytest.mark.parametrize("ex", exercises(), ids=lambda ex: ex.id)
@@ -1031,3 +1162,9 @@ def test_no_lesson_imports_an_exercise_reference_above_it(ex):
             except (ImportError, AttributeError, ValueError):  # a module imported whole: no reference by name
                 continue
             assert id(target) not in references, f"cell {cell.get('id')} imports {imported}, {ex.id}'s reference"
+
+
+@pytest.mark.parametrize("prediction", [16.0, "16", True, 0, 65])
+def test_a_receptive_field_prediction_is_a_whole_number_of_steps_the_stack_reads(prediction):
+    status, said = evaluate(find_exercise("03.8"), lambda: prediction)
+    assert status == FAILED and "Predict one whole number of input steps, from 1 to 64" in said

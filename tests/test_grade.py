@@ -254,14 +254,16 @@ def test_catching_the_refusal_still_earns_no_pass(tmp_path):
 
 
 def test_other_package_functions_stay_allowed(tmp_path):
-    # 03.8's reference is receptive_field; conv_output_steps, the reference of another exercise, is not refused here.
+    # 03.6's reference is conv_output_steps; receptive_field, the reference of another exercise (09.2), is not
+    # refused here.
     cell = (
-        "from musegen_lessons.layers import convolution\n\ndef my_receptive_field(kernel_sizes, strides):\n"
-        "    steps = 1\n    for k, s in zip(reversed(kernel_sizes), reversed(strides)):\n"
-        "        steps = (steps - 1) * s + k\n    assert convolution.conv_output_steps(steps, k, s) >= 1\n"
-        "    return steps\n"
+        "import math\nfrom musegen_lessons.layers import convolution\n\n"
+        "def my_conv_output_steps(steps, kernel_size, stride, padding):\n"
+        "    assert convolution.receptive_field([kernel_size]) == kernel_size\n"
+        "    if padding == 'valid':\n        return (steps - kernel_size) // stride + 1\n"
+        "    return math.ceil(steps / stride)\n"
     )
-    result = _graded(tmp_path, "03_cnn_equation.ipynb", "my_receptive_field", cell, "03.8")
+    result = _graded(tmp_path, "03_cnn_equation.ipynb", "my_conv_output_steps", cell, "03.6")
     assert result.status == PASSED, result
 
 

@@ -53,7 +53,8 @@ DECIDE = "debug, design or predict"  # a bug found, a setting or design chosen, 
 KINDS = {
     **dict.fromkeys(("01.3", "03.7", "04.4", "07.1", "09.1", "10.5"), ALGORITHM),
     **dict.fromkeys(("03.4", "05.3", "08.4", "09.3", "10.4", "11.3", "12.3"), BUILD),
-    **dict.fromkeys(("04.3", "05.4", "05.5", "06.1", "06.3", "09.2"), DECIDE),
+    **dict.fromkeys(("03.8", "04.2", "04.3", "04.5", "05.4", "05.5", "06.1", "06.3", "09.2", "09.6", "10.2"), DECIDE),
+    **dict.fromkeys(("11.2", "12.2", "12.4"), DECIDE),
 }
 
 
